@@ -1,0 +1,21 @@
+"""A fake Amazon Connect service for tests: moto's server plus the metrics operations.
+
+Clients reach it over real HTTP (``endpoint_url``), so request signing, serialisation and
+response parsing are the real aiobotocore code. See ``docs/testing.md``.
+"""
+
+from ._fake import FakeConnect, ManualClock, PopulatedCentre, RecordedRequest
+from ._service import DEFAULT_QUOTAS, FaultRule
+from ._sim import AGENT_STATUSES, Contact, ContactCentre
+
+__all__ = [
+    "AGENT_STATUSES",
+    "DEFAULT_QUOTAS",
+    "Contact",
+    "ContactCentre",
+    "FakeConnect",
+    "FaultRule",
+    "ManualClock",
+    "PopulatedCentre",
+    "RecordedRequest",
+]

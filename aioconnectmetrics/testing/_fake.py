@@ -1,0 +1,492 @@
+"""`FakeConnect`: moto's server with our Amazon Connect metrics operations over real HTTP."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import logging
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import anyio.to_thread
+import attrs
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from moto.connect import urls as moto_connect_urls
+from moto.connect.models import connect_backends
+from moto.server import ThreadedMotoServer
+
+from .._catalog import CHANNELS
+from ._service import DEFAULT_QUOTAS, ConnectService, FaultRule, ServiceError
+from ._sim import AGENT_STATUSES, Contact, ContactCentre, WaitingContacts
+
+_ACCOUNT_ID = "123456789012"
+_ROUTES = {
+    ("POST", "metrics/current"): "GetCurrentMetricData",
+    ("POST", "metrics/historical"): "GetMetricData",
+    ("GET", "queues-summary"): "ListQueues",
+}
+_PATH = re.compile(r"^/(metrics/current|metrics/historical|queues-summary)/(?P<instance>[^/]+)$")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
+
+# Fakes by server port: moto's URL table is process-wide, so one route serves every
+# running fake and finds its own by the port the request arrived on.
+_RUNNING: dict[int, FakeConnect] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+class ManualClock:
+    """A clock that moves only when told: inject it to drive token expiry and snapshots."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self._now = time.time() if start is None else float(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        if seconds < 0:
+            raise ValueError("a clock does not go backwards")
+        with self._lock:
+            self._now += seconds
+
+
+@attrs.frozen
+class RecordedRequest:
+    """One request the fake received, for assertions."""
+
+    operation: str
+    instance_id: str
+    params: Mapping[str, Any]
+    status: int
+    error_code: str | None
+    time: float
+    access_key: str
+    region: str
+
+
+@attrs.frozen
+class PopulatedCentre:
+    """What `FakeConnect.populate` built."""
+
+    instance_id: str
+    queue_ids: tuple[str, ...]
+    routing_profile_ids: tuple[str, ...]
+    agent_ids: tuple[str, ...]
+
+
+def _install_routes() -> None:
+    """Add our operations to moto's Connect URL table (before a server builds its app)."""
+    for pattern in (
+        "{0}/metrics/current/(?P<InstanceId>[^/]+)$",
+        "{0}/metrics/historical/(?P<InstanceId>[^/]+)$",
+        "{0}/queues-summary/(?P<InstanceId>[^/]+)$",
+    ):
+        moto_connect_urls.url_paths[pattern] = _dispatch
+
+
+def _dispatch(
+    request: Any, full_url: str, headers: Mapping[str, str]
+) -> tuple[int, dict[str, str], str]:
+    port = int(request.environ.get("SERVER_PORT", 0))
+    with _RUNNING_LOCK:
+        fake = _RUNNING.get(port)
+    if fake is None:
+        return _error(ServiceError(503, "ServiceUnavailableException", "no fake on this port"))
+    return fake._handle_http(request)
+
+
+def _error(exc: ServiceError) -> tuple[int, dict[str, str], str]:
+    body = json.dumps({"message": exc.message, "Message": exc.message})
+    return exc.status, {"x-amzn-ErrorType": exc.code, "Content-Type": "application/json"}, body
+
+
+class FakeConnect:
+    """A fake Amazon Connect service on loopback, reached over real HTTP.
+
+    Use as ``with FakeConnect() as fake:`` or ``async with FakeConnect() as fake:``.
+
+    Args:
+        seed: makes every simulated value deterministic.
+        clock: seconds since the epoch; inject a `ManualClock` to drive token expiry,
+            snapshots and quotas.
+        snapshot_interval: the real-time snapshot advances this often (seconds).
+        quotas: operation -> (rate per second, burst); ``None`` switches quotas off.
+        latency: seconds added to every response, or a (low, high) range.
+        region_name: the region of instances that `add_instance` creates.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        clock: Callable[[], float] | None = None,
+        snapshot_interval: float = 15.0,
+        quotas: Mapping[str, tuple[float, int]] | None = DEFAULT_QUOTAS,
+        latency: float | tuple[float, float] = 0.0,
+        region_name: str = "us-east-1",
+    ) -> None:
+        self.seed = seed
+        self.clock: Callable[[], float] = clock or time.time
+        self.region_name = region_name
+        self.latency = latency
+        self.service = ConnectService(
+            account_id=_ACCOUNT_ID,
+            clock=self.clock,
+            snapshot_interval=snapshot_interval,
+            quotas=quotas,
+            seed=seed,
+        )
+        self.requests: list[RecordedRequest] = []
+        self._latency_rng = random.Random(f"latency:{seed}")
+        self._server: Any = None
+        self._port: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the server on 127.0.0.1 with a free port."""
+        if self._server is not None:
+            raise RuntimeError("FakeConnect is already running")
+        _install_routes()
+        # werkzeug logs every request at INFO; keep test output for what matters.
+        werkzeug_log = logging.getLogger("werkzeug")
+        if werkzeug_log.level == logging.NOTSET:
+            werkzeug_log.setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        self._server = server
+        self._port = server.get_host_and_port()[1]
+        with _RUNNING_LOCK:
+            _RUNNING[self._port] = self
+
+    def stop(self) -> None:
+        """Stop the server and remove what this fake created in moto."""
+        if self._server is None:
+            return
+        with _RUNNING_LOCK:
+            _RUNNING.pop(self._port or 0, None)
+        self._server.stop()
+        self._server = None
+        self._port = None
+        backend = self._moto_backend()
+        for instance_id in list(self.service.instances):
+            with contextlib.suppress(Exception):
+                backend.delete_instance(instance_id)
+
+    def __enter__(self) -> FakeConnect:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FakeConnect:
+        await anyio.to_thread.run_sync(self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await anyio.to_thread.run_sync(self.stop)
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL to give aiobotocore or boto3 as ``endpoint_url``."""
+        if self._port is None:
+            raise RuntimeError("FakeConnect is not running")
+        return f"http://127.0.0.1:{self._port}"
+
+    def client(
+        self, *, region_name: str | None = None, access_key: str = "testing", **config: Any
+    ) -> Any:
+        """An aiobotocore Connect client for this fake: ``async with fake.client() as c:``.
+
+        Dummy credentials (``access_key`` selects the quota bucket, like an account),
+        botocore's retries set to one attempt; ``config`` goes to `AioConfig`.
+        """
+        config.setdefault("retries", {"total_max_attempts": 1})
+        return get_session().create_client(
+            "connect",
+            region_name=region_name or self.region_name,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key="testing-secret",  # noqa: S106 - a dummy for the fake
+            config=AioConfig(**config),
+        )
+
+    # -- seeding ---------------------------------------------------------------------
+    def _moto_backend(self, region_name: str | None = None) -> Any:
+        return connect_backends[_ACCOUNT_ID][region_name or self.region_name]
+
+    def add_instance(self, *, alias: str | None = None, simulate: bool = True) -> str:
+        """Create an instance through moto's own CreateInstance and return its ID.
+
+        With ``simulate=False`` nothing is generated: only the state a test sets exists.
+        """
+        created = self._moto_backend().create_instance(
+            identity_management_type="CONNECT_MANAGED",
+            inbound_calls_enabled=True,
+            outbound_calls_enabled=True,
+            instance_alias=alias,
+        )
+        centre = ContactCentre(created["Id"], created["Arn"], seed=self.seed, simulate=simulate)
+        with self.service.lock:
+            self.service.instances[created["Id"]] = (self.region_name, centre)
+        return str(created["Id"])
+
+    def centre(self, instance_id: str) -> ContactCentre:
+        """The simulated state of an instance (read it for ground truth)."""
+        return self.service.instances[instance_id][1]
+
+    def add_queues(
+        self,
+        instance_id: str,
+        n: int,
+        *,
+        queue_type: str = "STANDARD",
+        channels: Iterable[str] | None = None,
+    ) -> list[str]:
+        """Add `n` queues and return their IDs (channels seeded unless given)."""
+        if queue_type not in ("STANDARD", "AGENT"):
+            raise ValueError(f"queue_type must be STANDARD or AGENT, got {queue_type!r}")
+        chosen = list(channels) if channels is not None else None
+        with self.service.lock:
+            centre = self.centre(instance_id)
+            return [
+                centre.add_queue(
+                    queue_type=queue_type, channels=chosen, created_at=self.clock()
+                ).id
+                for _ in range(n)
+            ]
+
+    def add_routing_profile(
+        self,
+        instance_id: str,
+        queue_ids: Sequence[str],
+        *,
+        concurrency: Mapping[str, int] | None = None,
+    ) -> str:
+        """Add a routing profile serving `queue_ids`; returns its ID."""
+        with self.service.lock:
+            return (
+                self.centre(instance_id).add_routing_profile(queue_ids, concurrency=concurrency).id
+            )
+
+    def add_agents(
+        self, instance_id: str, routing_profile_id: str, n: int, *, agent_queues: bool = False
+    ) -> list[str]:
+        """Add `n` agents to a routing profile (each with its own AGENT queue on request)."""
+        with self.service.lock:
+            centre = self.centre(instance_id)
+            return [
+                centre.add_agent(routing_profile_id, agent_queue=agent_queues).id for _ in range(n)
+            ]
+
+    def populate(
+        self,
+        instance_id: str,
+        *,
+        queues: int = 300,
+        profiles: int | None = None,
+        agents_per_profile: int = 6,
+        agent_queues: bool = False,
+    ) -> PopulatedCentre:
+        """Build a realistic contact centre: profiles overlap, so agents serve many queues."""
+        queue_ids = self.add_queues(instance_id, queues)
+        rng = random.Random(f"populate:{self.seed}:{instance_id}")
+        profile_ids, agent_ids = [], []
+        for index in range(profiles if profiles is not None else max(1, queues // 4)):
+            # Each profile serves a run of neighbouring queues plus a few from anywhere.
+            base = (index * 4) % max(1, len(queue_ids))
+            served = {queue_ids[(base + k) % len(queue_ids)] for k in range(4)}
+            served.update(rng.sample(queue_ids, min(2, len(queue_ids))))
+            concurrency = {"VOICE": 1, "CHAT": 3} | ({"TASK": 2} if rng.random() < 0.4 else {})
+            rp_id = self.add_routing_profile(instance_id, sorted(served), concurrency=concurrency)
+            profile_ids.append(rp_id)
+            agent_ids += self.add_agents(
+                instance_id, rp_id, agents_per_profile, agent_queues=agent_queues
+            )
+        return PopulatedCentre(instance_id, tuple(queue_ids), tuple(profile_ids), tuple(agent_ids))
+
+    # -- setting exact state ---------------------------------------------------------
+    def set_waiting(
+        self,
+        instance_id: str,
+        queue_id: str,
+        channel: str,
+        *,
+        in_queue: int,
+        oldest_age: float = 0.0,
+        scheduled: int = 0,
+        estimated_wait: float | None = None,
+    ) -> None:
+        """Fix the contacts waiting in a queue on a channel (for every later snapshot)."""
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
+        with self.service.lock:
+            self.centre(instance_id).waiting_overrides[(queue_id, channel)] = WaitingContacts(
+                in_queue, float(oldest_age), scheduled, estimated_wait
+            )
+
+    def set_agent_status(
+        self, instance_id: str, agent_id: str, status: str, *, channel: str | None = None
+    ) -> None:
+        """Fix an agent's status (and, for ON_CONTACT, the channel of its contact)."""
+        if status not in AGENT_STATUSES:
+            raise ValueError(f"status must be one of {AGENT_STATUSES}, got {status!r}")
+        with self.service.lock:
+            centre = self.centre(instance_id)
+            if status == "ON_CONTACT" and channel is None:
+                channel = centre.agent_channels(centre.agents[agent_id])[0]
+            centre.status_overrides[agent_id] = (status, channel)
+
+    def add_contact(
+        self, instance_id: str, queue_id: str, channel: str, at: datetime | float, **fields: Any
+    ) -> Contact:
+        """Add one historical contact enqueued at `at`; `fields` as in `Contact`."""
+        when = at.timestamp() if isinstance(at, datetime) else float(at)
+        contact = Contact(queue_id=queue_id, channel=channel, enqueued_at=when, **fields)
+        with self.service.lock:
+            self.centre(instance_id).contacts.append(contact)
+        return contact
+
+    def snapshot_time(self) -> float:
+        """The `DataSnapshotTime` (epoch seconds) a real-time request would get now."""
+        interval = self.service.snapshot_interval
+        return self.service.snapshot_index(self.clock()) * interval
+
+    # -- faults and the request log ----------------------------------------------------
+    def inject_fault(
+        self,
+        kind: str = "error",
+        *,
+        probability: float = 1.0,
+        operation: str | None = None,
+        when: Callable[[Mapping[str, Any]], bool] | None = None,
+        at: Iterable[int] | None = None,
+    ) -> FaultRule:
+        """Answer matching requests with a fault: "error" (500), "throttle" (429), "drop".
+
+        `at` picks exact request numbers (1-based, counted per operation); `when`
+        looks at the request parameters. Returns the rule, for `remove_fault`.
+        """
+        if kind not in ("error", "throttle", "drop"):
+            raise ValueError(f"kind must be 'error', 'throttle' or 'drop', got {kind!r}")
+        rule = FaultRule(
+            kind, probability, operation, when, frozenset(at) if at is not None else None
+        )
+        with self.service.lock:
+            self.service.faults.append(rule)
+        return rule
+
+    def remove_fault(self, rule: FaultRule) -> None:
+        """Stop injecting one fault."""
+        with self.service.lock:
+            self.service.faults.remove(rule)
+
+    def clear_faults(self) -> None:
+        """Stop injecting every fault."""
+        with self.service.lock:
+            self.service.faults.clear()
+
+    def counts(self) -> collections.Counter[tuple[str, int]]:
+        """Requests received, by (operation, HTTP status)."""
+        with self.service.lock:
+            return collections.Counter((r.operation, r.status) for r in self.requests)
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        with self.service.lock:
+            self.requests.clear()
+
+    # -- HTTP ----------------------------------------------------------------------
+    def _handle_http(self, request: Any) -> tuple[int, dict[str, str], str]:
+        match = _PATH.match(request.path)
+        operation = _ROUTES.get((request.method, match.group(1))) if match else None
+        if match is None or operation is None:
+            return _error(ServiceError(404, "UnknownOperationException", "Unknown operation"))
+        instance_id = match.group("instance")
+        credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
+        access_key, region = credential.groups() if credential else ("anonymous", self.region_name)
+        if operation == "ListQueues":
+            params: dict[str, Any] = {"QueueTypes": request.args.getlist("queueTypes") or None}
+            if "maxResults" in request.args:
+                params["MaxResults"] = int(request.args["maxResults"])
+            if "nextToken" in request.args:
+                params["NextToken"] = request.args["nextToken"]
+            params = {k: v for k, v in params.items() if v is not None}
+        else:
+            params = json.loads(request.get_data() or b"{}")
+        status, headers, body, code = self._answer(
+            operation, instance_id, region, access_key, params
+        )
+        if code == "drop":
+            sock = request.environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        return status, headers, body
+
+    def _answer(
+        self,
+        operation: str,
+        instance_id: str,
+        region: str,
+        access_key: str,
+        params: dict[str, Any],
+    ) -> tuple[int, dict[str, str], str, str | None]:
+        with self.service.lock:
+            arrived = self.clock()
+        try:
+            with self.service.lock:
+                self.service.admit(operation, access_key, region)
+                fault = self.service.pick_fault(operation, params)
+            self._sleep_latency()
+            with self.service.lock:
+                body = self.service.handle(operation, instance_id, region, params, fault=fault)
+            status, headers, text = 200, {"Content-Type": "application/json"}, json.dumps(body)
+            code = None
+        except ServiceError as exc:
+            status, headers, text = _error(exc)
+            code = "drop" if exc.dropped else exc.code
+        with self.service.lock:
+            self.requests.append(
+                RecordedRequest(
+                    operation,
+                    instance_id,
+                    params,
+                    status,
+                    None if status == 200 else code,
+                    arrived,
+                    access_key,
+                    region,
+                )
+            )
+        return status, headers, text, code
+
+    def _sleep_latency(self) -> None:
+        # The server thread sleeps, not a coroutine: this is the network's delay.
+        latency = self.latency
+        if isinstance(latency, tuple):
+            latency = self._latency_rng.uniform(*latency)
+        if latency > 0:
+            time.sleep(latency)

@@ -1,0 +1,29 @@
+"""Shared fixtures: a fake Connect service on a manual clock, and a seeded instance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from aioconnectmetrics.testing import FakeConnect, ManualClock
+
+#: A fixed "now" on a 5-minute boundary: 2027-01-15 08:00:00 UTC.
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture(name="clock")
+def _clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture(name="fake")
+def _fake(clock: ManualClock) -> Iterator[FakeConnect]:
+    """A fake with quotas off (the manual clock does not refill buckets)."""
+    with FakeConnect(clock=clock, quotas=None, seed=7) as fake:
+        yield fake
+
+
+@pytest.fixture(name="instance_id")
+def _instance_id(fake: FakeConnect) -> str:
+    return fake.add_instance()
