@@ -25,7 +25,8 @@ from moto.connect.models import connect_backends
 from moto.server import ThreadedMotoServer
 
 from .._catalog import CHANNELS
-from ._service import DEFAULT_QUOTAS, ConnectService, FaultRule, ServiceError
+from .._client import ConnectMetrics
+from ._service import DEFAULT_QUOTAS, FAULT_KINDS, ConnectService, FaultRule, ServiceError
 from ._sim import AGENT_STATUSES, Contact, ContactCentre, WaitingContacts
 
 _ACCOUNT_ID = "123456789012"
@@ -149,6 +150,7 @@ class FakeConnect:
             seed=seed,
         )
         self.requests: list[RecordedRequest] = []
+        self._hooks: list[Callable[[str, Mapping[str, Any]], None]] = []
         self._latency_rng = random.Random(f"latency:{seed}")
         self._server: Any = None
         self._port: int | None = None
@@ -233,6 +235,23 @@ class FakeConnect:
             config=AioConfig(**config),
         )
 
+    def metrics_client(self, instance_id: str | None = None, **kwargs: Any) -> ConnectMetrics:
+        """A `ConnectMetrics` for this fake (dummy credentials, the fake's clock).
+
+        ``async with fake.metrics_client(instance_id) as cm:``; `kwargs` go to
+        `ConnectMetrics` (``access_key`` picks the quota bucket, like an account).
+        """
+        access_key = kwargs.pop("access_key", "testing")
+        kwargs.setdefault("region_name", self.region_name)
+        kwargs.setdefault("clock", self.clock)
+        return ConnectMetrics(
+            instance_id,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key="testing-secret",  # noqa: S106 - a dummy for the fake
+            **kwargs,
+        )
+
     # -- seeding ---------------------------------------------------------------------
     def _moto_backend(self, region_name: str | None = None) -> Any:
         return connect_backends[_ACCOUNT_ID][region_name or self.region_name]
@@ -248,8 +267,14 @@ class FakeConnect:
             outbound_calls_enabled=True,
             instance_alias=alias,
         )
-        centre = ContactCentre(created["Id"], created["Arn"], seed=self.seed, simulate=simulate)
         with self.service.lock:
+            centre = ContactCentre(
+                created["Id"],
+                created["Arn"],
+                seed=self.seed,
+                ordinal=len(self.service.instances),
+                simulate=simulate,
+            )
             self.service.instances[created["Id"]] = (self.region_name, centre)
         return str(created["Id"])
 
@@ -312,7 +337,7 @@ class FakeConnect:
     ) -> PopulatedCentre:
         """Build a realistic contact centre: profiles overlap, so agents serve many queues."""
         queue_ids = self.add_queues(instance_id, queues)
-        rng = random.Random(f"populate:{self.seed}:{instance_id}")
+        rng = random.Random(f"populate:{self.seed}:{self.centre(instance_id).ordinal}")
         profile_ids, agent_ids = [], []
         for index in range(profiles if profiles is not None else max(1, queues // 4)):
             # Each profile serves a run of neighbouring queues plus a few from anywhere.
@@ -384,13 +409,18 @@ class FakeConnect:
         when: Callable[[Mapping[str, Any]], bool] | None = None,
         at: Iterable[int] | None = None,
     ) -> FaultRule:
-        """Answer matching requests with a fault: "error" (500), "throttle" (429), "drop".
+        """Answer matching requests with a fault.
 
-        `at` picks exact request numbers (1-based, counted per operation); `when`
-        looks at the request parameters. Returns the rule, for `remove_fault`.
+        Kinds: "error" (500 InternalServiceException), "throttle" (429
+        ThrottlingException), "drop" (the connection closes with no answer), "expire"
+        (400 InvalidRequestException, as for an expired NextToken), "drift" (the page's
+        DataSnapshotTime is one snapshot later than its chain's, as if the service's
+        snapshot moved on mid-chain). `at` picks exact request numbers (1-based,
+        counted per operation); `when` looks at the request parameters; `probability`
+        draws from the fake's seeded generator. Returns the rule, for `remove_fault`.
         """
-        if kind not in ("error", "throttle", "drop"):
-            raise ValueError(f"kind must be 'error', 'throttle' or 'drop', got {kind!r}")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS}, got {kind!r}")
         rule = FaultRule(
             kind, probability, operation, when, frozenset(at) if at is not None else None
         )
@@ -407,6 +437,13 @@ class FakeConnect:
         """Stop injecting every fault."""
         with self.service.lock:
             self.service.faults.clear()
+
+    def add_hook(self, hook: Callable[[str, Mapping[str, Any]], None]) -> None:
+        """Call `hook(operation, params)` as each request arrives (in the server thread).
+
+        For tests that act at an exact point, such as moving a `ManualClock` on.
+        """
+        self._hooks.append(hook)
 
     def counts(self) -> collections.Counter[tuple[str, int]]:
         """Requests received, by (operation, HTTP status)."""
@@ -454,6 +491,8 @@ class FakeConnect:
         access_key: str,
         params: dict[str, Any],
     ) -> tuple[int, dict[str, str], str, str | None]:
+        for hook in list(self._hooks):
+            hook(operation, params)
         with self.service.lock:
             arrived = self.clock()
         try:

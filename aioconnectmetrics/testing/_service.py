@@ -63,7 +63,10 @@ _FAULTS = {
     "error": ServiceError(500, "InternalServiceException", "Injected internal error"),
     "throttle": ServiceError(429, "ThrottlingException", "Rate exceeded"),
     "drop": ServiceError(500, "InternalServiceException", "Connection dropped", dropped=True),
+    "expire": ServiceError(400, "InvalidRequestException", "The NextToken has expired"),
 }
+#: Fault kinds: the errors above, and "drift", a page whose snapshot moved on.
+FAULT_KINDS = (*_FAULTS, "drift")
 
 
 def _invalid(message: str) -> ServiceError:
@@ -102,7 +105,7 @@ class _Chain:
 
 @attrs.frozen
 class FaultRule:
-    """A fault to inject: `kind` is "error" (500), "throttle" (429) or "drop"."""
+    """A fault to inject; see `FakeConnect.inject_fault` for the kinds."""
 
     kind: str
     probability: float = 1.0
@@ -202,7 +205,7 @@ class ConnectService:
         fault: str | None = None,
     ) -> dict[str, Any]:
         """Answer one request (already admitted), or fail it with the injected `fault`."""
-        if fault is not None:
+        if fault in _FAULTS:
             raise _FAULTS[fault]
         if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", instance_id):
             raise _invalid(f"Invalid InstanceId: {instance_id!r}")
@@ -213,12 +216,18 @@ class ConnectService:
             return self._list_queues(centre, params, now)
         token = params.get("NextToken")
         if token is not None:
-            return self._next_page(token, params, now)
+            body = self._next_page(token, params, now)
+            if fault == "drift" and "DataSnapshotTime" in body:
+                body["DataSnapshotTime"] += self.snapshot_interval
+            return body
         if operation == "GetCurrentMetricData":
             results, extra = self._current(centre, region, params, now)
         else:
             results, extra = self._historical(centre, region, params, now)
-        return self._first_page(_Chain(_digest(params), results, extra), params, now)
+        body = self._first_page(_Chain(_digest(params), results, extra), params, now)
+        if fault == "drift" and "DataSnapshotTime" in body:
+            body["DataSnapshotTime"] += self.snapshot_interval
+        return body
 
     def _expire(self, now: float) -> None:
         for token, (chain, offset, issued) in list(self._tokens.items()):

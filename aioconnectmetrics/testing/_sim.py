@@ -142,11 +142,13 @@ class ContactCentre:
         instance_arn: str,
         *,
         seed: int,
+        ordinal: int = 0,
         simulate: bool = True,
     ) -> None:
         self.instance_id = instance_id
         self.instance_arn = instance_arn
         self.seed = seed
+        self.ordinal = ordinal
         #: When false, only what a test sets exists: no generated traffic or statuses.
         self.simulate = simulate
         self.queues: dict[str, Queue] = {}
@@ -155,7 +157,9 @@ class ContactCentre:
         self.contacts: list[Contact] = []
         self.waiting_overrides: dict[tuple[str, str], WaitingContacts] = {}
         self.status_overrides: dict[str, tuple[str, str | None]] = {}
-        self._rng = _rng(seed, instance_id)
+        # Seeded by the instance's ordinal in its fake, not its (random) ID, so that one
+        # seed always builds the same centre.
+        self._rng = _rng(seed, "centre", ordinal)
         self._agents_by_queue: dict[str, set[str]] | None = None
         self._cells: dict[tuple[str, str, int], tuple[Contact, ...]] = {}
 

@@ -1,0 +1,499 @@
+"""`ConnectMetrics`: the client facade over validation, planning, fetching and merging."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any
+
+import anyio
+import attrs
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+
+from ._errors import (
+    ConnectionFailedError,
+    ConnectMetricsError,
+    InvalidRequestError,
+    PaginationError,
+    PartialResultError,
+    ServiceUnavailableError,
+    SnapshotSpreadError,
+    ThrottledError,
+)
+from ._fetch import Caller, ClientCaller, fetch_batch, list_all_queues, logger
+from ._merge import BatchAnswer, MergedRow, merge
+from ._plan import batch_params, fetch_metrics, plan_batches
+from ._request import (
+    MetricsRequest,
+    check_instance_id,
+    check_queue_types,
+    current_request,
+    current_request_from_kwargs,
+    historical_request,
+    historical_request_from_kwargs,
+)
+from ._result import MetricsResult, botocore_response, build_result
+
+#: Errors after which the other batches are still worth having (a partial answer).
+_BATCH_FAULTS = (ThrottledError, ServiceUnavailableError, ConnectionFailedError, PaginationError)
+_SPREAD_ROUNDS = 3
+
+
+@attrs.frozen
+class QueueInfo:
+    """A queue as ListQueues describes it."""
+
+    id: str
+    arn: str
+    name: str
+    queue_type: str
+
+
+@attrs.frozen
+class ClientStats:
+    """Counters of one client, read with `ConnectMetrics.stats`."""
+
+    calls: int = 0
+    pages: int = 0
+    batches: int = 0
+    restarts: int = 0
+    errors: Mapping[str, int] = attrs.field(factory=dict)
+
+
+@attrs.define
+class _Execution:
+    answers: list[BatchAnswer]
+    failures: dict[int, ConnectMetricsError]
+    batches: dict[int, tuple[str, ...]]
+
+
+class ConnectMetrics:
+    """Amazon Connect queue metrics for any number of queues.
+
+    An async context manager: ``async with ConnectMetrics(instance_id) as cm: ...``.
+    It owns an aiobotocore Connect client (credentials from the standard AWS chain, or
+    the keys given), or borrows `client` and leaves it open. botocore's own retries are
+    set to one attempt: one HTTP attempt is one request.
+
+    Args:
+        instance_id: the default Connect instance for every call.
+        region_name, endpoint_url, session: for the client it creates.
+        aws_access_key_id, aws_secret_access_key, aws_session_token: explicit credentials.
+        client: an aiobotocore Connect client to borrow instead.
+        max_concurrency: requests in flight at once (also sizes the connection pool).
+        pagination_restarts: how often one batch may restart its page chain.
+        partial: default for returning partial answers instead of `PartialResultError`.
+        queue_list_ttl: seconds that ``queues="all"`` discovery is reused.
+        clock: seconds since the epoch (for "24 hours ago" and discovery TTL); injectable.
+    """
+
+    def __init__(
+        self,
+        instance_id: str | None = None,
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        session: AioSession | None = None,
+        client: Any = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        max_concurrency: int = 32,
+        pagination_restarts: int = 3,
+        partial: bool = False,
+        queue_list_ttl: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if instance_id is not None:
+            check_instance_id(instance_id)
+        _check_count("max_concurrency", max_concurrency, minimum=1)
+        _check_count("pagination_restarts", pagination_restarts, minimum=0)
+        self.instance_id = instance_id
+        self._client_kwargs = {
+            "region_name": region_name,
+            "endpoint_url": endpoint_url,
+            "aws_access_key_id": aws_access_key_id,
+            "aws_secret_access_key": aws_secret_access_key,
+            "aws_session_token": aws_session_token,
+        }
+        self._session = session
+        self._client = client
+        self._borrowed = client is not None
+        self._max_concurrency = max_concurrency
+        self._restarts = pagination_restarts
+        self._partial = partial
+        self._queue_list_ttl = queue_list_ttl
+        self._clock = clock
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._caller: Caller | None = None
+        self._slots = anyio.CapacityLimiter(max_concurrency)
+        self._counts: Counter[str] = Counter()
+        self._errors: Counter[str] = Counter()
+        self._queues: dict[tuple[str, tuple[str, ...]], tuple[float, tuple[QueueInfo, ...]]] = {}
+        self._discovery_lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"ConnectMetrics(instance_id={self.instance_id!r}, region={self._region_or_none()!r})"
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def __aenter__(self) -> ConnectMetrics:
+        stack = contextlib.AsyncExitStack()
+        if self._client is None:
+            session = self._session or get_session()
+            config = AioConfig(
+                retries={"total_max_attempts": 1},
+                max_pool_connections=self._max_concurrency,
+            )
+            kwargs = {k: v for k, v in self._client_kwargs.items() if v is not None}
+            self._client = await stack.enter_async_context(
+                session.create_client("connect", config=config, **kwargs)
+            )
+        self._stack = stack
+        self._caller = ClientCaller(self._client, on_call=self._count_call)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack = None
+        if not self._borrowed:
+            self._client = None
+        self._caller = None
+
+    def _region_or_none(self) -> str | None:
+        if self._client is not None:
+            return str(self._client.meta.region_name)
+        return self._client_kwargs["region_name"]
+
+    @property
+    def region_name(self) -> str:
+        """The region of the underlying client."""
+        region = self._region_or_none()
+        if region is None:
+            raise RuntimeError("ConnectMetrics is not open: use 'async with'")
+        return region
+
+    def _require_caller(self) -> Caller:
+        if self._caller is None:
+            raise RuntimeError("ConnectMetrics is not open: use 'async with ConnectMetrics(...)'")
+        return self._caller
+
+    def _instance(self, instance_id: str | None) -> str:
+        chosen = instance_id or self.instance_id
+        if chosen is None:
+            raise InvalidRequestError(
+                "instance_id", None, "give instance_id here or to ConnectMetrics(instance_id)"
+            )
+        return chosen
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), timezone.utc)
+
+    # -- counters --------------------------------------------------------------------
+    def _count_call(self, operation: str, error: ConnectMetricsError | None) -> None:
+        self._counts["calls"] += 1
+        if error is not None:
+            self._errors[getattr(error, "code", type(error).__name__)] += 1
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters so far: calls (HTTP attempts), pages, batches, restarts, errors by code."""
+        return ClientStats(
+            calls=self._counts["calls"],
+            pages=self._counts["pages"],
+            batches=self._counts["batches"],
+            restarts=self._counts["restarts"],
+            errors=dict(self._errors),
+        )
+
+    # -- the rich API ----------------------------------------------------------------
+    async def get_current_metrics(
+        self,
+        metrics: Iterable[Any],
+        *,
+        queues: Iterable[str] | str | None = None,
+        routing_profiles: Iterable[str] | None = None,
+        channels: Iterable[str] | None = None,
+        groupings: Iterable[str] = (),
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        max_spread: float | timedelta | None = None,
+        partial: bool | None = None,
+    ) -> MetricsResult:
+        """Real-time metrics for any number of queues (or routing profiles).
+
+        Args:
+            metrics: names (``"AGENTS_ONLINE"``) or `Metric` objects.
+            queues: queue IDs or ARNs (mixed, duplicates allowed), or ``"all"``.
+            routing_profiles: routing profile IDs or ARNs, instead of queues.
+            channels: a channel filter (needed to group by CHANNEL).
+            groupings: up to two of QUEUE, CHANNEL, ROUTING_PROFILE.
+            queue_types: with ``queues="all"``: STANDARD and/or AGENT.
+            instance_id: overrides the client's default instance.
+            max_spread: the most seconds that batch snapshots may lie apart; older
+                batches are fetched again (up to 3 rounds), else `SnapshotSpreadError`.
+            partial: return what succeeded (``result.partial``) instead of raising
+                `PartialResultError` when some batches fail.
+
+        Returns:
+            a `MetricsResult`.
+
+        Raises:
+            InvalidRequestError: bad input (before any network call).
+            PartialResultError: some batches failed (unless `partial`).
+            ServiceError, ConnectionFailedError, PaginationError: the call failed.
+        """
+        caller = self._require_caller()
+        request = current_request(
+            instance_id=self._instance(instance_id),
+            region=self.region_name,
+            metrics=metrics,
+            queues=queues,
+            routing_profiles=routing_profiles,
+            channels=channels,
+            groupings=groupings,
+            queue_types=queue_types,
+        )
+        spread = _spread_seconds(max_spread)
+        return await self._rich(caller, request, spread, partial)
+
+    async def get_historical_metrics(
+        self,
+        metrics: Iterable[Any],
+        *,
+        start: datetime,
+        end: datetime,
+        queues: Iterable[str] | str,
+        channels: Iterable[str] | None = None,
+        groupings: Iterable[str] = (),
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        partial: bool | None = None,
+    ) -> MetricsResult:
+        """Historical metrics (5-minute intervals, last 24 hours) for any number of queues.
+
+        `start` and `end` are aware datetimes on 5-minute boundaries, less than 24 hours
+        apart, `start` no earlier than 24 hours ago. Groupings: QUEUE and/or CHANNEL.
+        Other arguments, the result and the errors are as for `get_current_metrics`.
+        """
+        caller = self._require_caller()
+        request = historical_request(
+            instance_id=self._instance(instance_id),
+            region=self.region_name,
+            now=self._now(),
+            metrics=metrics,
+            start=start,
+            end=end,
+            queues=queues,
+            channels=channels,
+            groupings=groupings,
+            queue_types=queue_types,
+        )
+        return await self._rich(caller, request, None, partial)
+
+    async def _rich(
+        self, caller: Caller, request: MetricsRequest, spread: float | None, partial: bool | None
+    ) -> MetricsResult:
+        request = await self._resolve(caller, request)
+        allow_partial = self._partial if partial is None else partial
+        merged, execution = await self._merged(caller, request, spread, allow_partial)
+        return _result(request, merged, execution)
+
+    async def _merged(
+        self, caller: Caller, request: MetricsRequest, spread: float | None, allow_partial: bool
+    ) -> tuple[list[MergedRow], _Execution]:
+        execution = await self._execute(caller, request, spread)
+        merged = merge(request, execution.answers)
+        if execution.failures:
+            if not execution.answers:
+                # Nothing succeeded: the error itself says more than an empty answer.
+                raise execution.failures[min(execution.failures)]
+            if not allow_partial:
+                raise PartialResultError(
+                    _result(request, merged, execution),
+                    execution.failures,
+                    {i: execution.batches[i] for i in execution.failures},
+                )
+        return merged, execution
+
+    # -- the drop-in API -------------------------------------------------------------
+    async def get_current_metric_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Drop-in for aiobotocore's ``get_current_metric_data``, for any number of queues.
+
+        Takes the same keyword arguments (``InstanceId`` optional with a default
+        instance; ``MaxResults`` is the page size; no ``NextToken``) and returns the
+        botocore response shape with every row of every batch and page, no
+        ``NextToken``, and ``DataSnapshotTime`` = the oldest batch's snapshot.
+        ``OLDEST_CONTACT_AGE`` is always in seconds.
+        """
+        caller = self._require_caller()
+        request = current_request_from_kwargs(
+            kwargs, default_instance=self.instance_id, region=self.region_name
+        )
+        return await self._drop_in(caller, request)
+
+    async def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Drop-in for aiobotocore's ``get_metric_data``, for any number of queues."""
+        caller = self._require_caller()
+        request = historical_request_from_kwargs(
+            kwargs, default_instance=self.instance_id, region=self.region_name, now=self._now()
+        )
+        return await self._drop_in(caller, request)
+
+    async def _drop_in(self, caller: Caller, request: MetricsRequest) -> dict[str, Any]:
+        merged, execution = await self._merged(caller, request, None, allow_partial=False)
+        return botocore_response(request, merged, _snapshots(execution))
+
+    # -- queues ----------------------------------------------------------------------
+    async def list_queues(
+        self, *, queue_types: Iterable[str] = ("STANDARD",), instance_id: str | None = None
+    ) -> tuple[QueueInfo, ...]:
+        """Every queue of the instance of the given types (reused for `queue_list_ttl`)."""
+        caller = self._require_caller()
+        instance = check_instance_id(self._instance(instance_id))
+        return await self._discover(caller, instance, check_queue_types(queue_types))
+
+    async def _discover(
+        self, caller: Caller, instance_id: str, queue_types: tuple[str, ...]
+    ) -> tuple[QueueInfo, ...]:
+        key = (instance_id, queue_types)
+        # One discovery at a time: concurrent "all" callers wait and share its answer.
+        async with self._discovery_lock:
+            cached = self._queues.get(key)
+            if cached is not None and self._clock() - cached[0] < self._queue_list_ttl:
+                return cached[1]
+            summaries = await list_all_queues(caller, instance_id, queue_types)
+            queues = tuple(
+                QueueInfo(s["Id"], s["Arn"], s.get("Name", ""), s.get("QueueType", ""))
+                for s in summaries
+            )
+            self._queues[key] = (self._clock(), queues)
+            return queues
+
+    async def _resolve(self, caller: Caller, request: MetricsRequest) -> MetricsRequest:
+        if not request.all_queues:
+            return request
+        queues = await self._discover(caller, request.instance_id, request.queue_types)
+        return request.with_queues(q.id for q in queues)
+
+    # -- fan-out ---------------------------------------------------------------------
+    async def _execute(
+        self, caller: Caller, request: MetricsRequest, max_spread: float | None
+    ) -> _Execution:
+        if request.all_queues:
+            raise RuntimeError("unresolved queues='all'")
+        batches = plan_batches(request)
+        metrics = fetch_metrics(request, len(batches))
+        execution = _Execution([], {}, {b.index: b.ids for b in batches})
+        answers = await self._fetch(caller, request, batches, metrics, execution.failures)
+        for _ in range(_SPREAD_ROUNDS if max_spread is not None else 0):
+            stale = _stale_batches(answers, max_spread)
+            if not stale:
+                break
+            again = [b for b in batches if b.index in stale]
+            answers.update(await self._fetch(caller, request, again, metrics, execution.failures))
+        else:
+            if max_spread is not None and _stale_batches(answers, max_spread):
+                times = [a.snapshot_time for a in answers.values() if a.snapshot_time]
+                raise SnapshotSpreadError((max(times) - min(times)).total_seconds(), max_spread)
+        execution.answers = [answers[i] for i in sorted(answers)]
+        return execution
+
+    async def _fetch(
+        self,
+        caller: Caller,
+        request: MetricsRequest,
+        batches: Iterable[Any],
+        metrics: tuple[Any, ...],
+        failures: dict[int, ConnectMetricsError],
+    ) -> dict[int, BatchAnswer]:
+        answers: dict[int, BatchAnswer] = {}
+        fatal: list[ConnectMetricsError] = []
+        grouped = bool(request.groupings)
+
+        async def run(batch: Any, scope: anyio.CancelScope) -> None:
+            try:
+                async with self._slots:
+                    answer = await fetch_batch(
+                        caller,
+                        request.operation,
+                        batch,
+                        batch_params(request, batch, metrics),
+                        grouped=grouped,
+                        max_restarts=self._restarts,
+                    )
+            except _BATCH_FAULTS as exc:
+                logger.warning("batch %d failed: %s", batch.index, exc)
+                failures[batch.index] = exc
+                return
+            except ConnectMetricsError as exc:
+                # The whole request is wrong (unknown instance, rejected parameters):
+                # the other batches would fail alike, so stop them.
+                fatal.append(exc)
+                scope.cancel()
+                return
+            failures.pop(batch.index, None)
+            answers[batch.index] = answer
+            self._counts["batches"] += 1
+            self._counts["pages"] += answer.pages
+            self._counts["restarts"] += answer.restarts
+
+        async with anyio.create_task_group() as group:
+            for batch in batches:
+                group.start_soon(run, batch, group.cancel_scope)
+        if fatal:
+            raise fatal[0]
+        return answers
+
+
+def _snapshots(execution: _Execution) -> list[datetime]:
+    return [a.snapshot_time for a in execution.answers if a.snapshot_time is not None]
+
+
+def _result(
+    request: MetricsRequest, merged: list[MergedRow], execution: _Execution
+) -> MetricsResult:
+    return build_result(
+        request,
+        merged,
+        snapshots=_snapshots(execution),
+        batches=len(execution.answers),
+        pages=sum(a.pages for a in execution.answers),
+        partial=bool(execution.failures),
+    )
+
+
+def _check_count(field: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidRequestError(field, value, f"a whole number >= {minimum}")
+
+
+def _spread_seconds(value: object) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise InvalidRequestError("max_spread", value, "seconds (or a timedelta) >= 0")
+    return float(seconds)
+
+
+def _stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) -> set[int]:
+    if max_spread is None:
+        return set()
+    times = {i: a.snapshot_time for i, a in answers.items() if a.snapshot_time is not None}
+    if not times:
+        return set()
+    newest = max(times.values())
+    return {i for i, t in times.items() if (newest - t).total_seconds() > max_spread}

@@ -1,0 +1,135 @@
+"""The errors of aioconnectmetrics: one root, structured context, built-ins as second base.
+
+::
+
+    ConnectMetricsError
+    ├── InvalidRequestError (also ValueError)   bad input, raised before any network call
+    ├── ServiceError                            the service answered with an error
+    │   ├── ThrottledError                      429 ThrottlingException, after our retries
+    │   ├── ResourceNotFoundError               unknown instance (or resource)
+    │   ├── ServiceRejectedError                InvalidParameter/InvalidRequest from the service
+    │   └── ServiceUnavailableError             InternalServiceException and other 5xx
+    ├── ConnectionFailedError                   no answer: connection refused, dropped, timed out
+    ├── PaginationError                         a batch never got a consistent chain of pages
+    ├── SnapshotSpreadError                     batches could not be brought within max_spread
+    └── PartialResultError                      some batches failed; carries what succeeded
+
+botocore and aiohttp errors never reach users raw: they are translated at the boundary
+(`_fetch.py`) and chained with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._result import MetricsResult
+
+
+class ConnectMetricsError(Exception):
+    """The root of every error this library raises."""
+
+
+class InvalidRequestError(ConnectMetricsError, ValueError):
+    """Bad input: which field, the value given, and what is allowed.
+
+    Raised before any network call.
+    """
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field}: got {value!r}; {allowed}")
+
+
+class ServiceError(ConnectMetricsError):
+    """The service answered with an error.
+
+    Attributes:
+        code: the AWS error code (``ThrottlingException``, ...).
+        operation: the API operation (``GetCurrentMetricData``, ...).
+        status: the HTTP status, when known.
+        message: the service's message.
+    """
+
+    def __init__(self, code: str, operation: str, status: int | None, message: str) -> None:
+        self.code = code
+        self.operation = operation
+        self.status = status
+        self.message = message
+        super().__init__(f"{operation} failed with {code} (HTTP {status}): {message}")
+
+
+class ThrottledError(ServiceError):
+    """The service throttled us (429) more often than the retry policy allows."""
+
+
+class ResourceNotFoundError(ServiceError):
+    """The instance (or another resource named in the request) does not exist."""
+
+
+class ServiceRejectedError(ServiceError):
+    """The service rejected the request's parameters (a rule we could not check locally)."""
+
+
+class ServiceUnavailableError(ServiceError):
+    """An internal error of the service (500 ``InternalServiceException`` or another 5xx)."""
+
+
+class ConnectionFailedError(ConnectMetricsError):
+    """No answer from the service: the connection failed, dropped or timed out."""
+
+    def __init__(self, operation: str, detail: str) -> None:
+        self.operation = operation
+        self.detail = detail
+        super().__init__(f"{operation}: no answer from the service ({detail})")
+
+
+class PaginationError(ConnectMetricsError):
+    """A batch restarted its page chain too often (token rejected or snapshot changed)."""
+
+    def __init__(self, batch: int, restarts: int, reason: str) -> None:
+        self.batch = batch
+        self.restarts = restarts
+        self.reason = reason
+        super().__init__(f"batch {batch}: gave up after {restarts} restarts ({reason})")
+
+
+class SnapshotSpreadError(ConnectMetricsError):
+    """The batches' snapshots stayed further apart than the caller's ``max_spread``."""
+
+    def __init__(self, spread_seconds: float, max_spread_seconds: float) -> None:
+        self.spread_seconds = spread_seconds
+        self.max_spread_seconds = max_spread_seconds
+        super().__init__(
+            f"batch snapshots are {spread_seconds:g} s apart, more than max_spread "
+            f"{max_spread_seconds:g} s, after refetching the older batches"
+        )
+
+
+class PartialResultError(ConnectMetricsError):
+    """Some batches failed after retries; others succeeded.
+
+    Attributes:
+        partial: the answer merged from the batches that succeeded (marked partial).
+        failures: batch index -> the error that batch ended with.
+        failed_queues: batch index -> the queue (or routing profile) IDs of that batch.
+    """
+
+    def __init__(
+        self,
+        partial: MetricsResult,
+        failures: Mapping[int, ConnectMetricsError],
+        failed_queues: Mapping[int, Sequence[str]],
+    ) -> None:
+        self.partial = partial
+        self.failures = dict(failures)
+        self.failed_queues = {k: tuple(v) for k, v in failed_queues.items()}
+        total = len(self.failures) + partial.batches
+        first = next(iter(self.failures.values()))
+        super().__init__(
+            f"{len(self.failures)} of {total} batches failed (first: {first}); "
+            "the batches that succeeded are in .partial"
+        )

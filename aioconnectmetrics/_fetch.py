@@ -1,0 +1,180 @@
+"""Fetching: the one thin layer that calls aiobotocore.
+
+`ClientCaller` makes one HTTP attempt per call and translates botocore's errors into ours
+(chained). `fetch_batch` follows one batch's page chain: every page must carry the first
+page's ``DataSnapshotTime``; a rejected or expired token, or a snapshot that changed,
+restarts the batch from its first page, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import anyio
+import botocore.exceptions
+
+from ._errors import (
+    ConnectionFailedError,
+    ConnectMetricsError,
+    PaginationError,
+    ResourceNotFoundError,
+    ServiceError,
+    ServiceRejectedError,
+    ServiceUnavailableError,
+    ThrottledError,
+)
+from ._merge import BatchAnswer, parse_rows
+from ._plan import Batch
+
+logger = logging.getLogger("aioconnectmetrics")
+
+_METHODS = {
+    "GetCurrentMetricData": "get_current_metric_data",
+    "GetMetricData": "get_metric_data",
+    "ListQueues": "list_queues",
+}
+_BY_CODE: Mapping[str, type[ServiceError]] = {
+    "ThrottlingException": ThrottledError,
+    "TooManyRequestsException": ThrottledError,
+    "ResourceNotFoundException": ResourceNotFoundError,
+    "InvalidParameterException": ServiceRejectedError,
+    "InvalidRequestException": ServiceRejectedError,
+    "InternalServiceException": ServiceUnavailableError,
+}
+
+
+class Caller(Protocol):
+    """Makes one API call: operation name and parameters in, parsed response out."""
+
+    def __call__(self, operation: str, params: Mapping[str, Any]) -> Awaitable[dict[str, Any]]:
+        """Call `operation`; raise a `ConnectMetricsError` on failure."""
+
+
+def translate_client_error(operation: str, exc: botocore.exceptions.ClientError) -> ServiceError:
+    """Our error for a botocore `ClientError`, by AWS error code and HTTP status."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    kind = _BY_CODE.get(code)
+    if kind is None:
+        if status == 429:
+            kind = ThrottledError
+        elif isinstance(status, int) and status >= 500:
+            kind = ServiceUnavailableError
+        else:
+            kind = ServiceError
+    return kind(code, operation, status, str(error.get("Message", "")))
+
+
+class ClientCaller:
+    """One HTTP attempt per call on an aiobotocore Connect client; errors translated.
+
+    `on_call` (optional) is told of every attempt: operation, and the error or None.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        on_call: Callable[[str, ConnectMetricsError | None], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._on_call = on_call
+
+    async def __call__(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Make the call."""
+        method = getattr(self._client, _METHODS[operation])
+        error: ConnectMetricsError | None = None
+        try:
+            response: dict[str, Any] = await method(**params)
+        except botocore.exceptions.ClientError as exc:
+            error = translate_client_error(operation, exc)
+            raise error from exc
+        except (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
+            error = ConnectionFailedError(operation, type(exc).__name__)
+            raise error from exc
+        finally:
+            if self._on_call is not None:
+                self._on_call(operation, error)
+        return response
+
+
+class _RestartChainError(Exception):
+    """Start the batch's page chain again."""
+
+
+def _utc(value: Any) -> datetime | None:
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) else None
+
+
+async def _follow(
+    call: Caller, operation: str, params: Mapping[str, Any]
+) -> tuple[list[Mapping[str, Any]], datetime | None, int]:
+    response = await call(operation, params)
+    snapshot = _utc(response.get("DataSnapshotTime"))
+    results = list(response.get("MetricResults") or ())
+    pages = 1
+    while token := response.get("NextToken"):
+        try:
+            response = await call(operation, {**params, "NextToken": token})
+        except ServiceRejectedError as exc:
+            # Expired (InvalidRequestException) or refused (InvalidParameterException).
+            raise _RestartChainError(f"token rejected with {exc.code}") from exc
+        if _utc(response.get("DataSnapshotTime")) != snapshot:
+            raise _RestartChainError("the snapshot changed between pages")
+        results.extend(response.get("MetricResults") or ())
+        pages += 1
+    return results, snapshot, pages
+
+
+async def fetch_batch(
+    call: Caller,
+    operation: str,
+    batch: Batch,
+    params: Mapping[str, Any],
+    *,
+    grouped: bool,
+    max_restarts: int,
+) -> BatchAnswer:
+    """Every page of one batch, from one snapshot; restarts bounded by `max_restarts`."""
+    restarts = 0
+    while True:
+        try:
+            results, snapshot, pages = await _follow(call, operation, params)
+        except _RestartChainError as exc:
+            if restarts >= max_restarts:
+                raise PaginationError(batch.index, restarts, str(exc)) from exc
+            restarts += 1
+            logger.info("batch %d: restarting its pages (%s)", batch.index, exc)
+            continue
+        return BatchAnswer(
+            index=batch.index,
+            ids=batch.ids,
+            rows=tuple(parse_rows(results, grouped=grouped)),
+            snapshot_time=snapshot,
+            pages=pages,
+            restarts=restarts,
+        )
+
+
+async def list_all_queues(
+    call: Caller, instance_id: str, queue_types: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Every queue summary of the instance, of the given types, through all pages."""
+    params: dict[str, Any] = {
+        "InstanceId": instance_id,
+        "QueueTypes": list(queue_types),
+        "MaxResults": 1000,
+    }
+    summaries: list[dict[str, Any]] = []
+    while True:
+        response = await call("ListQueues", params)
+        summaries.extend(response.get("QueueSummaryList") or ())
+        token = response.get("NextToken")
+        if not token:
+            return summaries
+        params = {**params, "NextToken": token}
+        await anyio.lowlevel.checkpoint()

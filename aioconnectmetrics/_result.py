@@ -1,0 +1,232 @@
+"""Results: immutable answers of the rich API, and the botocore-shaped drop-in response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from ._merge import MergedRow
+from ._plan import wire_metric
+from ._request import Metric, MetricsRequest
+
+
+def _key(metric: str | Metric) -> str:
+    return metric.key if isinstance(metric, Metric) else metric
+
+
+@attrs.frozen
+class MetricRow:
+    """One row: its dimensions and a value per metric (``None`` = no data).
+
+    Index it by metric name or `Metric`: ``row["AGENTS_ONLINE"]``. Values the library
+    had to combine approximately are marked: ``row.is_exact(m)`` is false and
+    ``row.bounds(m)`` gives (lower, upper) where known.
+    """
+
+    queue_id: str | None
+    queue_arn: str | None
+    channel: str | None
+    routing_profile_id: str | None
+    routing_profile_arn: str | None
+    values: Mapping[str, float | None]
+    approximate: Mapping[str, tuple[float, float] | None] = attrs.field(
+        factory=lambda: MappingProxyType({})
+    )
+
+    def __getitem__(self, metric: str | Metric) -> float | None:
+        return self.values[_key(metric)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def is_exact(self, metric: str | Metric) -> bool:
+        """Whether the value is exact (the service's own, or combined exactly)."""
+        key = _key(metric)
+        if key not in self.values:
+            raise KeyError(key)
+        return key not in self.approximate
+
+    def bounds(self, metric: str | Metric) -> tuple[float, float] | None:
+        """(lower, upper) bounds of an approximate value; None if exact or unknown."""
+        return self.approximate.get(_key(metric))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat dict: the dimensions that are set, then one entry per metric."""
+        dims = {
+            "queue_id": self.queue_id,
+            "queue_arn": self.queue_arn,
+            "channel": self.channel,
+            "routing_profile_id": self.routing_profile_id,
+            "routing_profile_arn": self.routing_profile_arn,
+        }
+        return {k: v for k, v in dims.items() if v is not None} | dict(self.values)
+
+
+@attrs.frozen
+class MetricsResult:
+    """The merged answer of one call.
+
+    Attributes:
+        rows: the grouped rows (empty when there is no grouping), in a stable order.
+        summary: the instance-level row when there is no grouping (None if no data).
+        metrics: the metrics asked for, in order.
+        groupings: the groupings asked for.
+        snapshot_time: real-time only: the oldest batch's ``DataSnapshotTime`` (UTC).
+        snapshot_spread: newest minus oldest batch snapshot (zero for one batch).
+        start_time, end_time: historical only: the interval asked for.
+        batches: how many batches answered; pages: how many pages they took.
+        partial: True when some batches failed and this is what the others gave.
+    """
+
+    rows: tuple[MetricRow, ...]
+    summary: MetricRow | None
+    metrics: tuple[Metric, ...]
+    groupings: tuple[str, ...]
+    snapshot_time: datetime | None
+    snapshot_spread: timedelta
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    batches: int = 0
+    pages: int = 0
+    partial: bool = False
+    _index: Mapping[tuple[str | None, str | None, str | None], MetricRow] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[tuple[str | None, str | None, str | None], MetricRow] = {}
+        for row in self.rows:
+            key = (row.queue_id, row.channel, row.routing_profile_id)
+            index[key] = row
+            if row.queue_arn:
+                index[(row.queue_arn, row.channel, row.routing_profile_id)] = row
+        object.__setattr__(self, "_index", MappingProxyType(index))
+
+    def __iter__(self) -> Iterator[MetricRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def row(
+        self,
+        *,
+        queue: str | None = None,
+        channel: str | None = None,
+        routing_profile: str | None = None,
+    ) -> MetricRow:
+        """The row with exactly these dimensions (queue by ID or ARN); KeyError if none."""
+        if queue is None and channel is None and routing_profile is None and self.summary:
+            return self.summary
+        key = (queue, channel, routing_profile)
+        if key not in self._index:
+            raise KeyError(key)
+        return self._index[key]
+
+    def by_queue(self, queue: str) -> tuple[MetricRow, ...]:
+        """Every row of one queue (given by ID or ARN)."""
+        return tuple(r for r in self.rows if queue in (r.queue_id, r.queue_arn))
+
+    def by_channel(self, channel: str) -> tuple[MetricRow, ...]:
+        """Every row of one channel."""
+        return tuple(r for r in self.rows if r.channel == channel)
+
+    def value(
+        self,
+        metric: str | Metric,
+        *,
+        queue: str | None = None,
+        channel: str | None = None,
+        routing_profile: str | None = None,
+    ) -> float | None:
+        """One value: of the summary when no dimension is given, else of that row."""
+        return self.row(queue=queue, channel=channel, routing_profile=routing_profile)[metric]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Plain dicts, one per row (the summary when ungrouped): for JSON or a dataframe."""
+        if not self.groupings:
+            return [self.summary.to_dict()] if self.summary else []
+        return [row.to_dict() for row in self.rows]
+
+
+def metric_row(merged: MergedRow) -> MetricRow:
+    """The public row of a merged row."""
+    queue_id, channel, profile_id = merged.key
+    return MetricRow(
+        queue_id=queue_id,
+        queue_arn=merged.queue_arn,
+        channel=channel,
+        routing_profile_id=profile_id,
+        routing_profile_arn=merged.routing_profile_arn,
+        values=MappingProxyType({k: c.value for k, c in merged.values.items()}),
+        approximate=MappingProxyType(
+            {k: c.bounds for k, c in merged.values.items() if not c.exact}
+        ),
+    )
+
+
+def build_result(
+    request: MetricsRequest,
+    merged: Sequence[MergedRow],
+    *,
+    snapshots: Sequence[datetime],
+    batches: int,
+    pages: int,
+    partial: bool = False,
+) -> MetricsResult:
+    """The rich API's answer."""
+    rows = tuple(metric_row(m) for m in merged)
+    oldest = min(snapshots) if snapshots else None
+    spread = (max(snapshots) - min(snapshots)) if snapshots else timedelta(0)
+    return MetricsResult(
+        rows=rows if request.groupings else (),
+        summary=(rows[0] if rows else None) if not request.groupings else None,
+        metrics=request.metrics,
+        groupings=request.groupings,
+        snapshot_time=oldest,
+        snapshot_spread=spread,
+        start_time=request.start_time,
+        end_time=request.end_time,
+        batches=batches,
+        pages=pages,
+        partial=partial,
+    )
+
+
+def botocore_response(
+    request: MetricsRequest, merged: Sequence[MergedRow], snapshots: Sequence[datetime]
+) -> dict[str, Any]:
+    """The drop-in API's answer, in botocore's response shape (no NextToken).
+
+    Approximate values are given as the value the rich API gives (for agent counts,
+    the upper bound). ``OLDEST_CONTACT_AGE`` is in seconds, also ungrouped.
+    """
+    wire = [(m.key, wire_metric(request, m)) for m in request.metrics]
+    results = []
+    for row in merged:
+        queue_id, channel, profile_id = row.key
+        dims: dict[str, Any] = {}
+        if queue_id is not None:
+            dims["Queue"] = {"Id": queue_id, "Arn": row.queue_arn}
+        if channel is not None:
+            dims["Channel"] = channel
+        if profile_id is not None:
+            dims["RoutingProfile"] = {"Id": profile_id, "Arn": row.routing_profile_arn}
+        collections = []
+        for key, metric in wire:
+            entry: dict[str, Any] = {"Metric": metric}
+            value = row.values[key].value
+            if value is not None:  # botocore leaves out a null Value
+                entry["Value"] = value
+            collections.append(entry)
+        results.append({"Dimensions": dims, "Collections": collections})
+    response: dict[str, Any] = {"MetricResults": results}
+    if request.operation == "GetCurrentMetricData":
+        if snapshots:
+            response["DataSnapshotTime"] = min(snapshots)
+        response["ApproximateTotalCount"] = len(results)
+    return response
