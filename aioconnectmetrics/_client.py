@@ -26,7 +26,7 @@ from ._errors import (
     ThrottledError,
 )
 from ._fetch import Caller, ClientCaller, fetch_batch, list_all_queues, logger
-from ._merge import BatchAnswer, MergedRow, merge
+from ._merge import BatchAnswer, Row, merge
 from ._plan import batch_params, fetch_metrics, plan_batches
 from ._request import (
     MetricsRequest,
@@ -313,7 +313,7 @@ class ConnectMetrics:
 
     async def _merged(
         self, caller: Caller, request: MetricsRequest, spread: float | None, allow_partial: bool
-    ) -> tuple[list[MergedRow], _Execution]:
+    ) -> tuple[list[Row], _Execution]:
         execution = await self._execute(caller, request, spread)
         merged = merge(request, execution.answers)
         if execution.failures:
@@ -422,6 +422,7 @@ class ConnectMetrics:
         answers: dict[int, BatchAnswer] = {}
         fatal: list[ConnectMetricsError] = []
         grouped = bool(request.groupings)
+        thresholds = any(m.threshold is not None for m in request.metrics)
 
         async def run(batch: Any, scope: anyio.CancelScope) -> None:
             try:
@@ -432,6 +433,7 @@ class ConnectMetrics:
                         batch,
                         batch_params(request, batch, metrics),
                         grouped=grouped,
+                        thresholds=thresholds,
                         max_restarts=self._restarts,
                     )
             except _BATCH_FAULTS as exc:
@@ -462,9 +464,7 @@ def _snapshots(execution: _Execution) -> list[datetime]:
     return [a.snapshot_time for a in execution.answers if a.snapshot_time is not None]
 
 
-def _result(
-    request: MetricsRequest, merged: list[MergedRow], execution: _Execution
-) -> MetricsResult:
+def _result(request: MetricsRequest, merged: list[Row], execution: _Execution) -> MetricsResult:
     return build_result(
         request,
         merged,

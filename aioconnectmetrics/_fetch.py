@@ -137,6 +137,7 @@ async def fetch_batch(
     params: Mapping[str, Any],
     *,
     grouped: bool,
+    thresholds: bool,
     max_restarts: int,
 ) -> BatchAnswer:
     """Every page of one batch, from one snapshot; restarts bounded by `max_restarts`."""
@@ -153,7 +154,7 @@ async def fetch_batch(
         return BatchAnswer(
             index=batch.index,
             ids=batch.ids,
-            rows=tuple(parse_rows(results, grouped=grouped)),
+            rows=tuple(parse_rows(results, grouped=grouped, thresholds=thresholds)),
             snapshot_time=snapshot,
             pages=pages,
             restarts=restarts,

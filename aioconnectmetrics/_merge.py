@@ -22,9 +22,11 @@ queues) is combined metric by metric, by the catalog:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -35,14 +37,23 @@ from ._request import Metric, MetricsRequest
 RowKey = tuple[str | None, str | None, str | None]
 
 
-@attrs.frozen
-class ParsedRow:
-    """One row of a response, with values keyed by metric key and in the catalog's units."""
+_NOTHING_APPROXIMATE: Mapping[str, tuple[float, float] | None] = MappingProxyType({})
+
+
+class Row(NamedTuple):
+    """One row, as parsed from a page and as merged: values keyed by metric key.
+
+    `approximate` holds only the metrics whose value is approximate, with their bounds
+    (or None). `raw` is the service's own row while it is unchanged, so that the
+    drop-in API can pass it through.
+    """
 
     key: RowKey
     queue_arn: str | None
     routing_profile_arn: str | None
-    values: Mapping[str, float | None]
+    values: dict[str, float | None]
+    approximate: Mapping[str, tuple[float, float] | None] = _NOTHING_APPROXIMATE
+    raw: Mapping[str, Any] | None = None
 
 
 @attrs.frozen
@@ -51,7 +62,7 @@ class BatchAnswer:
 
     index: int
     ids: tuple[str, ...]
-    rows: tuple[ParsedRow, ...]
+    rows: tuple[Row, ...]
     snapshot_time: datetime | None
     pages: int
     restarts: int = 0
@@ -66,45 +77,41 @@ class Combined:
     bounds: tuple[float, float] | None = None
 
 
-@attrs.frozen
-class MergedRow:
-    """One row of the merged answer."""
-
-    key: RowKey
-    queue_arn: str | None
-    routing_profile_arn: str | None
-    values: Mapping[str, Combined]
+@functools.lru_cache(maxsize=512)
+def _metric_key(name: str, threshold: float | None) -> str:
+    return Metric(name, None if threshold is None else int(threshold)).key
 
 
-def _metric_key(metric: Mapping[str, Any]) -> str:
-    threshold = (metric.get("Threshold") or {}).get("ThresholdValue")
-    return Metric(metric["Name"], None if threshold is None else int(threshold)).key
-
-
-def parse_rows(results: Iterable[Mapping[str, Any]], *, grouped: bool) -> list[ParsedRow]:
+def parse_rows(
+    results: Iterable[Mapping[str, Any]], *, grouped: bool, thresholds: bool = False
+) -> list[Row]:
     """Parse botocore's ``MetricResults``; OLDEST_CONTACT_AGE always in seconds.
 
     Ungrouped, the service sends OLDEST_CONTACT_AGE in milliseconds (documented).
+    `thresholds` says whether the request has SERVICE_LEVEL metrics, whose keys carry
+    their threshold; without them, a metric's key is its name (the fast path).
     """
     rows = []
     for result in results:
-        dims = result.get("Dimensions") or {}
-        queue, profile = dims.get("Queue") or {}, dims.get("RoutingProfile") or {}
-        values: dict[str, float | None] = {}
-        for collection in result.get("Collections") or ():
-            value = collection.get("Value")
-            name = collection["Metric"]["Name"]
-            if value is not None and name == "OLDEST_CONTACT_AGE" and not grouped:
-                value = value / 1000.0
-            values[_metric_key(collection["Metric"])] = value
-        rows.append(
-            ParsedRow(
-                key=(queue.get("Id"), dims.get("Channel"), profile.get("Id")),
-                queue_arn=queue.get("Arn"),
-                routing_profile_arn=profile.get("Arn"),
-                values=values,
-            )
-        )
+        collections = result.get("Collections", ())
+        if thresholds:
+            values = {
+                _metric_key(
+                    c["Metric"]["Name"], c["Metric"].get("Threshold", {}).get("ThresholdValue")
+                ): c.get("Value")
+                for c in collections
+            }
+        else:
+            values = {c["Metric"]["Name"]: c.get("Value") for c in collections}
+        if not grouped and values.get("OLDEST_CONTACT_AGE") is not None:
+            values["OLDEST_CONTACT_AGE"] = values["OLDEST_CONTACT_AGE"] / 1000.0
+        dims = result.get("Dimensions")
+        if dims:
+            queue, profile = dims.get("Queue") or {}, dims.get("RoutingProfile") or {}
+            key = (queue.get("Id"), dims.get("Channel"), profile.get("Id"))
+            rows.append(Row(key, queue.get("Arn"), profile.get("Arn"), values, raw=result))
+        else:
+            rows.append(Row((None, None, None), None, None, values, raw=result))
     return rows
 
 
@@ -142,39 +149,59 @@ def combine(
     return Combined(None, exact=False)
 
 
-def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[MergedRow]:
+def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
     """Merge batch answers into rows: concatenated, and combined where keys repeat.
 
     Order is stable: batches in order, rows in the service's order within a batch, a
     combined row where its key first appeared.
     """
-    seen: dict[RowKey, list[ParsedRow]] = {}
+    seen: dict[RowKey, list[Row]] = {}
     for answer in answers:
         for row in answer.rows:
-            seen.setdefault(row.key, []).append(row)
+            found = seen.get(row.key)
+            if found is None:
+                seen[row.key] = [row]
+            else:
+                found.append(row)
     wanted = [(m.key, request.spec(m)) for m in request.metrics]
+    keys = [k for k, _ in wanted]
+    # A lone row passes through as the service sent it, unless it carries weight metrics
+    # we added or an ungrouped OLDEST_CONTACT_AGE that we converted to seconds.
+    converted = not request.groupings and "OLDEST_CONTACT_AGE" in keys
     merged = []
     for key, rows in seen.items():
         first = rows[0]
         if len(rows) == 1:
-            values = {k: Combined(first.values.get(k)) for k, _ in wanted}
-        else:
-            values = {
-                k: combine(
-                    spec,
-                    request.partition,
-                    [
-                        (r.values.get(k), r.values.get(spec.weight) if spec.weight else None)
-                        for r in rows
-                    ],
-                )
-                for k, spec in wanted
-            }
-        merged.append(MergedRow(key, first.queue_arn, first.routing_profile_arn, values))
+            if len(first.values) != len(keys):
+                values = {k: first.values.get(k) for k in keys}
+                merged.append(first._replace(values=values, raw=None))
+            else:
+                merged.append(first._replace(raw=None) if converted else first)
+            continue
+        combined = {
+            k: combine(
+                spec,
+                request.partition,
+                [
+                    (r.values.get(k), r.values.get(spec.weight) if spec.weight else None)
+                    for r in rows
+                ],
+            )
+            for k, spec in wanted
+        }
+        merged.append(
+            Row(
+                key,
+                first.queue_arn,
+                first.routing_profile_arn,
+                {k: c.value for k, c in combined.items()},
+                MappingProxyType({k: c.bounds for k, c in combined.items() if not c.exact}),
+            )
+        )
     if request.sort is not None:
         by, order = request.sort
         merged.sort(
-            key=lambda r: (r.values[by].value is None, r.values[by].value or 0.0),
+            key=lambda r: (r.values[by] is None, r.values[by] or 0.0),
             reverse=order == "DESCENDING",
         )
     return merged

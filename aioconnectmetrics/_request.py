@@ -515,6 +515,8 @@ def _wire_metric(value: Any, *, historical: bool, field: str) -> Metric:
         )
     if not isinstance(name, str):
         raise InvalidRequestError(f"{field}.Name", name, "expected a metric name")
+    if threshold is not None and name != "SERVICE_LEVEL":
+        raise InvalidRequestError(f"{field}.Threshold", threshold, "only SERVICE_LEVEL takes one")
     metric = parse_metric(
         Metric(name, metric_threshold), historical=historical, field=f"{field}.Name"
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from ._merge import MergedRow
+from ._merge import Row
 from ._plan import wire_metric
 from ._request import Metric, MetricsRequest
 
@@ -18,7 +18,7 @@ def _key(metric: str | Metric) -> str:
     return metric.key if isinstance(metric, Metric) else metric
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MetricRow:
     """One row: its dimensions and a value per metric (``None`` = no data).
 
@@ -27,35 +27,66 @@ class MetricRow:
     ``row.bounds(m)`` gives (lower, upper) where known.
     """
 
-    queue_id: str | None
-    queue_arn: str | None
-    channel: str | None
-    routing_profile_id: str | None
-    routing_profile_arn: str | None
-    values: Mapping[str, float | None]
-    approximate: Mapping[str, tuple[float, float] | None] = attrs.field(
-        factory=lambda: MappingProxyType({})
-    )
+    # A view over the merged row: one field keeps building thousands of rows cheap.
+    _row: Row
+
+    @property
+    def queue_id(self) -> str | None:
+        """The queue's ID, when grouped by QUEUE."""
+        return self._row.key[0]
+
+    @property
+    def queue_arn(self) -> str | None:
+        """The queue's ARN, when grouped by QUEUE."""
+        return self._row.queue_arn
+
+    @property
+    def channel(self) -> str | None:
+        """The channel, when grouped by CHANNEL."""
+        return self._row.key[1]
+
+    @property
+    def routing_profile_id(self) -> str | None:
+        """The routing profile's ID, when grouped by ROUTING_PROFILE."""
+        return self._row.key[2]
+
+    @property
+    def routing_profile_arn(self) -> str | None:
+        """The routing profile's ARN, when grouped by ROUTING_PROFILE."""
+        return self._row.routing_profile_arn
+
+    @property
+    def values(self) -> Mapping[str, float | None]:
+        """Metric key -> value, read-only."""
+        return MappingProxyType(self._row.values)
+
+    @property
+    def approximate(self) -> Mapping[str, tuple[float, float] | None]:
+        """Metric key -> bounds (or None), for the approximate values only."""
+        return self._row.approximate
 
     def __getitem__(self, metric: str | Metric) -> float | None:
-        return self.values[_key(metric)]
+        return self._row.values[_key(metric)]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self._row.values)
+
+    def __repr__(self) -> str:
+        dims = ", ".join(f"{k}={v!r}" for k, v in self._dimensions().items())
+        return f"MetricRow({dims}{', ' if dims else ''}values={dict(self._row.values)!r})"
 
     def is_exact(self, metric: str | Metric) -> bool:
         """Whether the value is exact (the service's own, or combined exactly)."""
         key = _key(metric)
-        if key not in self.values:
+        if key not in self._row.values:
             raise KeyError(key)
-        return key not in self.approximate
+        return key not in self._row.approximate
 
     def bounds(self, metric: str | Metric) -> tuple[float, float] | None:
         """(lower, upper) bounds of an approximate value; None if exact or unknown."""
-        return self.approximate.get(_key(metric))
+        return self._row.approximate.get(_key(metric))
 
-    def to_dict(self) -> dict[str, Any]:
-        """A flat dict: the dimensions that are set, then one entry per metric."""
+    def _dimensions(self) -> dict[str, str]:
         dims = {
             "queue_id": self.queue_id,
             "queue_arn": self.queue_arn,
@@ -63,7 +94,11 @@ class MetricRow:
             "routing_profile_id": self.routing_profile_id,
             "routing_profile_arn": self.routing_profile_arn,
         }
-        return {k: v for k, v in dims.items() if v is not None} | dict(self.values)
+        return {k: v for k, v in dims.items() if v is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat dict: the dimensions that are set, then one entry per metric."""
+        return self._dimensions() | dict(self._row.values)
 
 
 @attrs.frozen
@@ -93,18 +128,19 @@ class MetricsResult:
     batches: int = 0
     pages: int = 0
     partial: bool = False
-    _index: Mapping[tuple[str | None, str | None, str | None], MetricRow] = attrs.field(
-        init=False, repr=False, eq=False
+    # Built on the first lookup: many callers only iterate or serialise.
+    _index: dict[tuple[str | None, str | None, str | None], MetricRow] = attrs.field(
+        init=False, repr=False, eq=False, factory=dict
     )
 
-    def __attrs_post_init__(self) -> None:
-        index: dict[tuple[str | None, str | None, str | None], MetricRow] = {}
-        for row in self.rows:
-            key = (row.queue_id, row.channel, row.routing_profile_id)
-            index[key] = row
-            if row.queue_arn:
-                index[(row.queue_arn, row.channel, row.routing_profile_id)] = row
-        object.__setattr__(self, "_index", MappingProxyType(index))
+    def _lookup(self) -> dict[tuple[str | None, str | None, str | None], MetricRow]:
+        if not self._index and self.rows:
+            for row in self.rows:
+                queue_id, channel, profile_id = row._row.key
+                self._index[(queue_id, channel, profile_id)] = row
+                if row._row.queue_arn:
+                    self._index[(row._row.queue_arn, channel, profile_id)] = row
+        return self._index
 
     def __iter__(self) -> Iterator[MetricRow]:
         return iter(self.rows)
@@ -123,9 +159,10 @@ class MetricsResult:
         if queue is None and channel is None and routing_profile is None and self.summary:
             return self.summary
         key = (queue, channel, routing_profile)
-        if key not in self._index:
+        index = self._lookup()
+        if key not in index:
             raise KeyError(key)
-        return self._index[key]
+        return index[key]
 
     def by_queue(self, queue: str) -> tuple[MetricRow, ...]:
         """Every row of one queue (given by ID or ARN)."""
@@ -153,25 +190,9 @@ class MetricsResult:
         return [row.to_dict() for row in self.rows]
 
 
-def metric_row(merged: MergedRow) -> MetricRow:
-    """The public row of a merged row."""
-    queue_id, channel, profile_id = merged.key
-    return MetricRow(
-        queue_id=queue_id,
-        queue_arn=merged.queue_arn,
-        channel=channel,
-        routing_profile_id=profile_id,
-        routing_profile_arn=merged.routing_profile_arn,
-        values=MappingProxyType({k: c.value for k, c in merged.values.items()}),
-        approximate=MappingProxyType(
-            {k: c.bounds for k, c in merged.values.items() if not c.exact}
-        ),
-    )
-
-
 def build_result(
     request: MetricsRequest,
-    merged: Sequence[MergedRow],
+    merged: Sequence[Row],
     *,
     snapshots: Sequence[datetime],
     batches: int,
@@ -179,7 +200,7 @@ def build_result(
     partial: bool = False,
 ) -> MetricsResult:
     """The rich API's answer."""
-    rows = tuple(metric_row(m) for m in merged)
+    rows = tuple(map(MetricRow, merged))
     oldest = min(snapshots) if snapshots else None
     spread = (max(snapshots) - min(snapshots)) if snapshots else timedelta(0)
     return MetricsResult(
@@ -198,7 +219,7 @@ def build_result(
 
 
 def botocore_response(
-    request: MetricsRequest, merged: Sequence[MergedRow], snapshots: Sequence[datetime]
+    request: MetricsRequest, merged: Sequence[Row], snapshots: Sequence[datetime]
 ) -> dict[str, Any]:
     """The drop-in API's answer, in botocore's response shape (no NextToken).
 
@@ -208,6 +229,9 @@ def botocore_response(
     wire = [(m.key, wire_metric(request, m)) for m in request.metrics]
     results = []
     for row in merged:
+        if row.raw is not None:
+            results.append(row.raw)  # the service's row, unchanged
+            continue
         queue_id, channel, profile_id = row.key
         dims: dict[str, Any] = {}
         if queue_id is not None:
@@ -219,7 +243,7 @@ def botocore_response(
         collections = []
         for key, metric in wire:
             entry: dict[str, Any] = {"Metric": metric}
-            value = row.values[key].value
+            value = row.values[key]
             if value is not None:  # botocore leaves out a null Value
                 entry["Value"] = value
             collections.append(entry)

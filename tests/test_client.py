@@ -274,7 +274,9 @@ async def test_partial_failure_carries_what_succeeded(fake: FakeConnect, instanc
     assert isinstance(error.failures[1], ServiceUnavailableError)
     assert error.failed_queues == {1: tuple(queues[100:200])}
     assert error.partial.partial is True
-    assert sorted(r.queue_id for r in error.partial.rows) == sorted(queues[:100] + queues[200:])
+    assert sorted(str(r.queue_id) for r in error.partial.rows) == sorted(
+        queues[:100] + queues[200:]
+    )
     assert partial.partial is True
     assert len(partial.rows) == 150
 

@@ -56,7 +56,7 @@ def historical_truth(
         end=end.timestamp(),
         now=fake.clock(),
     )
-    by_key = {(m.name, m.threshold): m.key for m in metrics}
+    by_key: dict[tuple[str, float | None], str] = {(m.name, m.threshold): m.key for m in metrics}
     return {key: {by_key[k]: v for k, v in values.items()} for key, values in rows}
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: plain commands that print a table and write JSON to benchmarks/results/."""

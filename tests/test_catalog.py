@@ -1,0 +1,64 @@
+"""The metric catalog agrees with the current API reference in botocore's service model."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import botocore.session
+import pytest
+
+import aioconnectmetrics
+from aioconnectmetrics._catalog import CURRENT, HISTORICAL, THRESHOLD_RANGE
+
+# The reference text calls HOLD_TIME "AVG_HOLD_TIME"; the enum (what the API takes) wins.
+DOC_NAMES = {"HOLD_TIME": "AVG_HOLD_TIME"}
+
+
+def _reference(operation: str, member: str) -> tuple[str, list[str]]:
+    model = botocore.session.get_session().get_service_model("connect")
+    shape = model.operation_model(operation).input_shape.members[member]
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", shape.documentation)))
+    return text, list(shape.member.members["Name"].enum)
+
+
+@pytest.mark.parametrize(
+    ("operation", "member", "catalog"),
+    [
+        ("GetCurrentMetricData", "CurrentMetrics", CURRENT),
+        ("GetMetricData", "HistoricalMetrics", HISTORICAL),
+    ],
+)
+def test_catalog_matches_reference(
+    operation: str, member: str, catalog: dict[str, object]
+) -> None:
+    """Every metric of the model's enum is in the catalog with the documented unit/statistic."""
+    text, names = _reference(operation, member)
+    assert sorted(names) == sorted(catalog)
+    for name in names:
+        spec = CURRENT[name] if catalog is CURRENT else HISTORICAL[name]
+        doc = DOC_NAMES.get(name, name)
+        found = re.search(
+            rf"\b{doc}\b(?:(?!Unit:).){{0,120}}Unit: (\w+)(?: Statistic: (\w+))?", text
+        )
+        assert found, name
+        assert found[1] == spec.unit, name
+        assert found[2] == spec.statistic, name
+
+
+def test_service_level_rules_match_reference() -> None:
+    """Threshold range and the 20-metric cap come from the reference text."""
+    text, _ = _reference("GetMetricData", "HistoricalMetrics")
+    low, high = THRESHOLD_RANGE
+    assert f"from {low} to {high} (inclusive)" in text
+    assert "up to 20 SERVICE_LEVEL metrics" in text
+    assert HISTORICAL["ABANDON_TIME"].unit == "SECONDS"  # not COUNT, as the 2018 note said
+
+
+def test_public_names_are_complete_and_sorted() -> None:
+    """__all__ is sorted and lists every public name the package defines."""
+    exported = aioconnectmetrics.__all__
+    assert exported == sorted(exported)
+    # (pytest rewrites the package, which holds its plugin, and adds "@py_..." names)
+    public = {n for n in dir(aioconnectmetrics) if not n.startswith(("_", "@"))}
+    assert public - {"testing"} == set(exported)
