@@ -10,6 +10,7 @@ from ._client import ClientStats, ConnectMetrics, QueueInfo
 from ._errors import (
     ConnectionFailedError,
     ConnectMetricsError,
+    DeadlineExceededError,
     InvalidRequestError,
     PaginationError,
     PartialResultError,
@@ -20,15 +21,19 @@ from ._errors import (
     SnapshotSpreadError,
     ThrottledError,
 )
+from ._limiter import SERVICE_QUOTAS, BucketStats, RateLimiter, TokenBucket
 from ._request import Metric
 from ._result import MetricRow, MetricsResult
+from ._retry import RetryPolicy
 
 __all__ = [
+    "BucketStats",
     "CHANNELS",
     "ClientStats",
     "ConnectMetrics",
     "ConnectMetricsError",
     "ConnectionFailedError",
+    "DeadlineExceededError",
     "InvalidRequestError",
     "Metric",
     "MetricRow",
@@ -36,10 +41,14 @@ __all__ = [
     "PaginationError",
     "PartialResultError",
     "QueueInfo",
+    "RateLimiter",
     "ResourceNotFoundError",
+    "RetryPolicy",
+    "SERVICE_QUOTAS",
     "ServiceError",
     "ServiceRejectedError",
     "ServiceUnavailableError",
     "SnapshotSpreadError",
     "ThrottledError",
+    "TokenBucket",
 ]

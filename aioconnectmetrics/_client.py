@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
@@ -18,6 +18,7 @@ from aiobotocore.session import AioSession, get_session
 from ._errors import (
     ConnectionFailedError,
     ConnectMetricsError,
+    DeadlineExceededError,
     InvalidRequestError,
     PaginationError,
     PartialResultError,
@@ -26,10 +27,13 @@ from ._errors import (
     ThrottledError,
 )
 from ._fetch import Caller, ClientCaller, fetch_batch, list_all_queues, logger
+from ._identity import credential_identity
+from ._limiter import RateLimiter
 from ._merge import BatchAnswer, Row, merge
 from ._plan import batch_params, fetch_metrics, plan_batches
 from ._request import (
     MetricsRequest,
+    check_count,
     check_instance_id,
     check_queue_types,
     current_request,
@@ -38,6 +42,7 @@ from ._request import (
     historical_request_from_kwargs,
 )
 from ._result import MetricsResult, botocore_response, build_result
+from ._retry import RetryingCaller, RetryPolicy
 
 #: Errors after which the other batches are still worth having (a partial answer).
 _BATCH_FAULTS = (ThrottledError, ServiceUnavailableError, ConnectionFailedError, PaginationError)
@@ -62,6 +67,8 @@ class ClientStats:
     pages: int = 0
     batches: int = 0
     restarts: int = 0
+    retries: int = 0
+    throttles: int = 0
     errors: Mapping[str, int] = attrs.field(factory=dict)
 
 
@@ -84,7 +91,11 @@ class ConnectMetrics:
         instance_id: the default Connect instance for every call.
         region_name, endpoint_url, session: for the client it creates.
         aws_access_key_id, aws_secret_access_key, aws_session_token: explicit credentials.
-        client: an aiobotocore Connect client to borrow instead.
+        client: an aiobotocore Connect client to borrow instead. Configure it with
+            ``retries={"total_max_attempts": 1}`` so that retries are not multiplied.
+        limiter: a `RateLimiter` to share with other clients of the same account;
+            by default each client has its own, with the service's quotas.
+        retry: the `RetryPolicy` (attempts, backoff, the deadline of a call).
         max_concurrency: requests in flight at once (also sizes the connection pool).
         pagination_restarts: how often one batch may restart its page chain.
         partial: default for returning partial answers instead of `PartialResultError`.
@@ -103,6 +114,8 @@ class ConnectMetrics:
         aws_access_key_id: str | None = None,
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
         max_concurrency: int = 32,
         pagination_restarts: int = 3,
         partial: bool = False,
@@ -111,8 +124,8 @@ class ConnectMetrics:
     ) -> None:
         if instance_id is not None:
             check_instance_id(instance_id)
-        _check_count("max_concurrency", max_concurrency, minimum=1)
-        _check_count("pagination_restarts", pagination_restarts, minimum=0)
+        check_count("max_concurrency", max_concurrency, minimum=1)
+        check_count("pagination_restarts", pagination_restarts, minimum=0)
         self.instance_id = instance_id
         self._client_kwargs = {
             "region_name": region_name,
@@ -129,6 +142,9 @@ class ConnectMetrics:
         self._partial = partial
         self._queue_list_ttl = queue_list_ttl
         self._clock = clock
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.identity: str | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._caller: Caller | None = None
         self._slots = anyio.CapacityLimiter(max_concurrency)
@@ -156,7 +172,15 @@ class ConnectMetrics:
                 session.create_client("connect", config=config, **kwargs)
             )
         self._stack = stack
-        self._caller = ClientCaller(self._client, on_call=self._count_call)
+        self.identity = await credential_identity(self._client)
+        self._caller = RetryingCaller(
+            ClientCaller(self._client, on_call=self._count_call),
+            limiter=self.limiter,
+            identity=self.identity,
+            region=self.region_name,
+            policy=self.retry,
+            on_retry=self._count_retry,
+        )
         return self
 
     async def __aexit__(
@@ -207,14 +231,19 @@ class ConnectMetrics:
         if error is not None:
             self._errors[getattr(error, "code", type(error).__name__)] += 1
 
+    def _count_retry(self, operation: str, error: BaseException) -> None:
+        self._counts["retries"] += 1
+
     @property
     def stats(self) -> ClientStats:
-        """Counters so far: calls (HTTP attempts), pages, batches, restarts, errors by code."""
+        """Counters so far: HTTP attempts, pages, batches, restarts, retries, errors."""
         return ClientStats(
             calls=self._counts["calls"],
             pages=self._counts["pages"],
             batches=self._counts["batches"],
             restarts=self._counts["restarts"],
+            retries=self._counts["retries"],
+            throttles=self._errors["ThrottlingException"],
             errors=dict(self._errors),
         )
 
@@ -306,10 +335,23 @@ class ConnectMetrics:
     async def _rich(
         self, caller: Caller, request: MetricsRequest, spread: float | None, partial: bool | None
     ) -> MetricsResult:
-        request = await self._resolve(caller, request)
         allow_partial = self._partial if partial is None else partial
-        merged, execution = await self._merged(caller, request, spread, allow_partial)
+        with self._deadline():
+            request = await self._resolve(caller, request)
+            merged, execution = await self._merged(caller, request, spread, allow_partial)
         return _result(request, merged, execution)
+
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        deadline = self.retry.deadline
+        if deadline is None:
+            yield
+            return
+        try:
+            with anyio.fail_after(deadline):
+                yield
+        except TimeoutError as exc:
+            raise DeadlineExceededError(deadline) from exc
 
     async def _merged(
         self, caller: Caller, request: MetricsRequest, spread: float | None, allow_partial: bool
@@ -353,7 +395,8 @@ class ConnectMetrics:
         return await self._drop_in(caller, request)
 
     async def _drop_in(self, caller: Caller, request: MetricsRequest) -> dict[str, Any]:
-        merged, execution = await self._merged(caller, request, None, allow_partial=False)
+        with self._deadline():
+            merged, execution = await self._merged(caller, request, None, allow_partial=False)
         return botocore_response(request, merged, _snapshots(execution))
 
     # -- queues ----------------------------------------------------------------------
@@ -363,7 +406,9 @@ class ConnectMetrics:
         """Every queue of the instance of the given types (reused for `queue_list_ttl`)."""
         caller = self._require_caller()
         instance = check_instance_id(self._instance(instance_id))
-        return await self._discover(caller, instance, check_queue_types(queue_types))
+        types = check_queue_types(queue_types)
+        with self._deadline():
+            return await self._discover(caller, instance, types)
 
     async def _discover(
         self, caller: Caller, instance_id: str, queue_types: tuple[str, ...]
@@ -473,11 +518,6 @@ def _result(request: MetricsRequest, merged: list[Row], execution: _Execution) -
         pages=sum(a.pages for a in execution.answers),
         partial=bool(execution.failures),
     )
-
-
-def _check_count(field: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidRequestError(field, value, f"a whole number >= {minimum}")
 
 
 def _spread_seconds(value: object) -> float | None:

@@ -12,6 +12,7 @@
     ├── ConnectionFailedError                   no answer: connection refused, dropped, timed out
     ├── PaginationError                         a batch never got a consistent chain of pages
     ├── SnapshotSpreadError                     batches could not be brought within max_spread
+    ├── DeadlineExceededError (also TimeoutError) the call's overall deadline passed
     └── PartialResultError                      some batches failed; carries what succeeded
 
 botocore and aiohttp errors never reach users raw: they are translated at the boundary
@@ -107,6 +108,14 @@ class SnapshotSpreadError(ConnectMetricsError):
             f"batch snapshots are {spread_seconds:g} s apart, more than max_spread "
             f"{max_spread_seconds:g} s, after refetching the older batches"
         )
+
+
+class DeadlineExceededError(ConnectMetricsError, TimeoutError):
+    """The whole call (every batch, page and retry) took longer than its deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        super().__init__(f"the call did not finish within its deadline of {deadline:g} s")
 
 
 class PartialResultError(ConnectMetricsError):

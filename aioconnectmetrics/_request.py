@@ -116,6 +116,22 @@ class MetricsRequest:
 
 
 # -- small checks ----------------------------------------------------------------------
+def check_count(field: str, value: object, *, minimum: int) -> int:
+    """A whole number (not a bool) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidRequestError(field, value, f"a whole number >= {minimum}")
+    return value
+
+
+def check_positive(field: str, value: object) -> float:
+    """A finite number (not a bool) greater than zero."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequestError(field, value, "a positive number")
+    if not 0 < value < float("inf"):
+        raise InvalidRequestError(field, value, "a positive number")
+    return float(value)
+
+
 def check_instance_id(value: Any, field: str = "instance_id") -> str:
     """An instance ID, which reaches a URL path: letters, digits and dashes only."""
     if not isinstance(value, str) or not _ID.fullmatch(value):

@@ -14,6 +14,7 @@ from aioconnectmetrics import (
     PaginationError,
     PartialResultError,
     ResourceNotFoundError,
+    RetryPolicy,
     ServiceUnavailableError,
     SnapshotSpreadError,
 )
@@ -23,6 +24,7 @@ from .conftest import NOW
 from .truth import assert_matches_truth, current_truth
 
 END = datetime.fromtimestamp(NOW, timezone.utc)
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
 
 
 def metric_queues(fake: FakeConnect, operation: str = "GetCurrentMetricData") -> list[list[str]]:
@@ -285,7 +287,7 @@ async def test_whole_failure_raises_the_error_itself(fake: FakeConnect, instance
     """When no batch succeeds, the error is the batch's own (chained to botocore's)."""
     queues = fake.add_queues(instance_id, 2)
     fake.inject_fault("error")
-    async with fake.metrics_client(instance_id) as cm:
+    async with fake.metrics_client(instance_id, retry=FAST) as cm:
         with pytest.raises(ServiceUnavailableError) as info:
             await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
     assert info.value.code == "InternalServiceException"

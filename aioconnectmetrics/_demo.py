@@ -1,0 +1,136 @@
+"""The demo: a short tour against the embedded fake service (no AWS account needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+
+from ._client import ConnectMetrics
+from ._request import Metric
+from ._result import MetricRow, MetricsResult
+
+#: What the demo contact centre looks like.
+DEMO_QUEUES = 300
+DEMO_LATENCY = 0.02
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [
+        ["-" if v is None else _fmt(v) for v in r] for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for raw, row in zip(rows, cells[1:], strict=True):
+        lines.append(
+            "  ".join(
+                c.rjust(w) if isinstance(v, (int, float)) else c.ljust(w)
+                for v, c, w in zip(raw, row, widths, strict=True)
+            ).rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value != int(value) else f"{int(value):,}"
+    return str(value)
+
+
+def _summary_rows(row: MetricRow) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for key in row:
+        bounds = row.bounds(key)
+        mark = "exact" if row.is_exact(key) else "approximate"
+        span = f"{_fmt(bounds[0])} .. {_fmt(bounds[1])}" if bounds else ""
+        out.append((key, row[key], mark, span))
+    return out
+
+
+async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None]) -> None:
+    """Run the tour with an open client on an instance with `queue_count` queues."""
+    live: MetricsResult = await cm.get_current_metrics(
+        ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_AVAILABLE", "AGENTS_ONLINE"],
+        queues="all",
+        channels=["VOICE", "CHAT"],
+        groupings=["QUEUE", "CHANNEL"],
+    )
+    busiest = sorted(live.rows, key=lambda r: -(r["CONTACTS_IN_QUEUE"] or 0))[:8]
+    out(
+        f"Real-time, {queue_count} queues by queue and channel: {len(live.rows)} rows from "
+        f"{live.batches} batches and {live.pages} pages, "
+        f"snapshot {live.snapshot_time:%H:%M:%S} UTC"
+    )
+    out(
+        _table(
+            "The busiest queue/channel pairs:",
+            ["queue", "channel", "in queue", "oldest (s)", "available", "online"],
+            [
+                (
+                    (r.queue_id or "")[:8],
+                    r.channel,
+                    r["CONTACTS_IN_QUEUE"],
+                    r["OLDEST_CONTACT_AGE"],
+                    r["AGENTS_AVAILABLE"],
+                    r["AGENTS_ONLINE"],
+                )
+                for r in busiest
+            ],
+        )
+    )
+    summary = await cm.get_current_metrics(
+        ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_ONLINE", "AGENTS_AVAILABLE"],
+        queues="all",
+    )
+    assert summary.summary is not None
+    out("")
+    out(
+        _table(
+            f"Instance summary over {summary.batches} batches (agents serve queues in several"
+            " batches, so agent counts are bounds):",
+            ["metric", "value", "", "bounds"],
+            _summary_rows(summary.summary),
+        )
+    )
+    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    end -= timedelta(minutes=end.minute % 5)
+    history = await cm.get_historical_metrics(
+        [
+            "CONTACTS_QUEUED",
+            "CONTACTS_HANDLED",
+            "HANDLE_TIME",
+            "QUEUED_TIME",
+            Metric.service_level(60),
+        ],
+        start=end - timedelta(hours=1),
+        end=end,
+        queues="all",
+    )
+    assert history.summary is not None
+    out("")
+    out(
+        _table(
+            f"The last hour ({history.start_time:%H:%M}-{history.end_time:%H:%M} UTC):",
+            ["metric", "value", "", "bounds"],
+            _summary_rows(history.summary),
+        )
+    )
+    stats = cm.stats
+    out("")
+    out(
+        f"Requests: {stats.calls} HTTP calls, {stats.pages} pages, {stats.batches} batches, "
+        f"{stats.restarts} page restarts, errors: {dict(stats.errors) or 'none'}"
+    )
+
+
+async def run_demo(out: Callable[[str], None] = print) -> None:
+    """Start the fake service with a realistic contact centre and run the tour."""
+    from .testing import FakeConnect  # noqa: PLC0415 - the optional `testing` extra
+
+    async with FakeConnect(seed=2024, latency=DEMO_LATENCY) as fake:
+        instance_id = fake.add_instance(alias="demo")
+        fake.populate(instance_id, queues=DEMO_QUEUES)
+        out(f"Fake Amazon Connect at {fake.endpoint_url}, instance {instance_id}")
+        out("")
+        async with fake.metrics_client(instance_id) as cm:
+            await tour(cm, DEMO_QUEUES, out)

@@ -1,0 +1,113 @@
+"""Retries in our layer (botocore's are off): one HTTP attempt takes one limiter token.
+
+Capped exponential backoff with full jitter (a uniform wait between zero and
+``min(max_delay, base_delay * 2 ** attempt)``) on throttling, internal errors, other 5xx
+and connection failures. Anything else fails at once. A throttle also slows the bucket
+down (see `_limiter.py`). A rejected pagination token is not retried here: the batch
+restarts its chain (see `_fetch.py`), which is not a fault.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+
+from ._errors import (
+    ConnectionFailedError,
+    ServiceError,
+    ServiceUnavailableError,
+    ThrottledError,
+)
+from ._fetch import Caller
+from ._limiter import RateLimiter
+from ._request import check_count, check_positive
+
+logger = logging.getLogger("aioconnectmetrics")
+
+
+def _positive(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        check_positive(attribute.name, value)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how patiently to retry one request, and how long a call may take.
+
+    Attributes:
+        attempts: HTTP attempts per request, the first included.
+        base_delay, max_delay: seconds; the backoff before retry n is drawn uniformly
+            from [0, min(max_delay, base_delay * 2**n)].
+        deadline: seconds for a whole call (every batch and page), or None.
+    """
+
+    attempts: int = attrs.field(default=8)
+    base_delay: float = attrs.field(default=0.1, validator=_positive)
+    max_delay: float = attrs.field(default=5.0, validator=_positive)
+    deadline: float | None = attrs.field(default=120.0, validator=_positive)
+
+    @attempts.validator
+    def _check_attempts(self, attribute: attrs.Attribute[int], value: object) -> None:
+        check_count("attempts", value, minimum=1)
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """The wait before retry number `retry` (0-based): full jitter."""
+        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**retry))
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Throttling, internal errors, other 5xx and connection failures are retried."""
+    if isinstance(error, (ThrottledError, ServiceUnavailableError, ConnectionFailedError)):
+        return True
+    return isinstance(error, ServiceError) and (error.status or 0) >= 500
+
+
+class RetryingCaller:
+    """Wraps a one-attempt `Caller`: a limiter token per attempt, retries with backoff."""
+
+    def __init__(
+        self,
+        inner: Caller,
+        *,
+        limiter: RateLimiter,
+        identity: str,
+        region: str,
+        policy: RetryPolicy,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        on_retry: Callable[[str, BaseException], None] | None = None,
+    ) -> None:
+        self._inner = inner
+        self._limiter = limiter
+        self._identity = identity
+        self._region = region
+        self._policy = policy
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        self._sleep = sleep
+        self._on_retry = on_retry
+
+    async def __call__(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Make the call, retrying what is worth retrying."""
+        bucket = self._limiter.bucket(self._identity, self._region, operation)
+        retry = 0
+        while True:
+            if bucket is not None:
+                await bucket.acquire()
+            try:
+                return await self._inner(operation, params)
+            except (ServiceError, ConnectionFailedError) as exc:
+                if isinstance(exc, ThrottledError) and bucket is not None:
+                    bucket.throttled()
+                if not is_retryable(exc) or retry + 1 >= self._policy.attempts:
+                    raise
+                delay = self._policy.backoff(retry, self._rng)
+                logger.info("%s: %s; retry %d in %.2f s", operation, exc, retry + 1, delay)
+                if self._on_retry is not None:
+                    self._on_retry(operation, exc)
+                retry += 1
+                await self._sleep(delay)
