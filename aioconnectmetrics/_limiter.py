@@ -1,13 +1,16 @@
 """Staying under the quota: token buckets per (credential identity, region, operation).
 
-Each bucket schedules callers first come, first served: an arrival takes the next token,
-which may not exist yet (the count goes below zero), and sleeps until the refill would
-have made it. So waits are fixed at arrival and order is FIFO by construction. A caller
-cancelled while it waits gives its token back: no token leaks.
+Each bucket grants a caller, at arrival, the moment its token will be there: at once
+while tokens are left, else when the refill pays for it, and never sooner than one
+interval after the previous grant. So callers are served first come, first served, and
+grants stay spaced at the rate in force when they were made, even as the rate changes
+(without that guard, waits computed under a low rate and later ones under a recovered
+rate would bunch together, and the service would throttle the bunch). A caller
+cancelled while it waits hands its token back.
 
 Adaptive: a ``ThrottlingException`` halves the bucket's rate (not below a floor) and
-empties it; the rate then climbs back linearly to the configured quota. It is never
-above the quota.
+empties it; the rate then climbs back linearly to the configured rate. It is never
+above it.
 
 Time comes from `clock` and waiting from `sleep` (anyio's by default), so tests can run
 the limiter on virtual time.
@@ -46,15 +49,16 @@ class BucketStats:
 
 
 class TokenBucket:
-    """One token bucket: `rate` tokens per second, at most `burst` stored.
+    """One token bucket: `rate` tokens per second, at most `burst` at once.
 
     Args:
-        rate: tokens per second (the quota times a safety `headroom`).
-        burst: the most tokens stored.
+        rate: tokens per second.
+        burst: the most requests granted at once after a quiet spell.
         clock: seconds, monotonic.
         sleep: waits a number of seconds.
-        floor: the lowest rate the adaptive drop may reach.
+        floor: the lowest rate the adaptive drop may reach (default: rate / 8).
         recovery: seconds to climb from the floor back to `rate` after a throttle.
+        startup_slack: seconds by which the first refill starts late (see `RateLimiter`).
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class TokenBucket:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         floor: float | None = None,
         recovery: float = 10.0,
+        startup_slack: float = 0.0,
     ) -> None:
         check_positive("rate", rate)
         check_count("burst", burst, minimum=1)
@@ -73,68 +78,81 @@ class TokenBucket:
         self.burst = burst
         self.floor = floor if floor is not None else self.max_rate / 8
         self.recovery = recovery
+        self.startup_slack = startup_slack
         self._clock = clock
         self._sleep = sleep
-        self._rate = self.max_rate
         self._tokens = float(burst)
         self._updated: float | None = None
+        self._last_grant = -math.inf
+        # The rate right after the last throttle, and when that was.
+        self._throttled_rate = self.max_rate
+        self._throttled_at = -math.inf
         self._acquired = 0
         self._waited = 0.0
         self._throttles = 0
 
+    def _rate_at(self, now: float) -> float:
+        if self._throttled_rate >= self.max_rate or self.recovery <= 0:
+            return self.max_rate
+        climb = (self.max_rate - self.floor) / self.recovery
+        return min(self.max_rate, self._throttled_rate + climb * (now - self._throttled_at))
+
     @property
     def rate(self) -> float:
-        """The current rate (below the quota after a throttle, until it recovers)."""
-        return self._rate
+        """The current rate (below the configured one after a throttle, until it recovers)."""
+        return self._rate_at(self._clock())
 
     def _refill(self) -> float:
         now = self._clock()
         if self._updated is None:
-            self._updated = now
-        elapsed = max(0.0, now - self._updated)
-        if elapsed:
-            if self._rate < self.max_rate:
-                climb = (
-                    (self.max_rate - self.floor) / self.recovery if self.recovery > 0 else math.inf
-                )
-                # Tokens accrue at the old rate for this interval, then the rate climbs.
-                self._tokens = min(float(self.burst), self._tokens + elapsed * self._rate)
-                self._rate = min(self.max_rate, self._rate + climb * elapsed)
-            else:
-                self._tokens = min(float(self.burst), self._tokens + elapsed * self._rate)
+            self._updated = now + self.startup_slack
+        if now > self._updated:
+            # At the rate of the span's start: during a recovery that is the lower one.
+            gained = (now - self._updated) * self._rate_at(self._updated)
+            self._tokens = min(float(self.burst), self._tokens + gained)
             self._updated = now
         return now
 
     async def acquire(self) -> float:
         """Take one token, waiting in FIFO order if none is left; returns seconds waited."""
-        self._refill()
+        now = self._refill()
+        rate = self._rate_at(now)
         self._tokens -= 1.0
-        wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            try:
+        grant = now
+        if self._tokens < 0:
+            # The debt is paid from when the refill runs (after a new bucket's slack).
+            refill_from = max(now, self._updated or now)
+            grant = max(refill_from - self._tokens / rate, self._last_grant + 1.0 / rate)
+        previous_grant, self._last_grant = self._last_grant, grant
+        wait = grant - now
+        try:
+            if wait > 0:
                 await self._sleep(wait)
-            except BaseException:
-                # Cancelled (or failed) while waiting: the token was never used.
-                self._tokens += 1.0
-                raise
-        else:
-            # Even with a token at hand, let other tasks run (and see cancellation).
-            await anyio.lowlevel.checkpoint()
+            else:
+                # Even with a token at hand, let other tasks run (and see cancellation).
+                await anyio.lowlevel.checkpoint()
+        except BaseException:
+            # Cancelled (or failed) before its turn: the token was never used.
+            self._tokens += 1.0
+            if self._last_grant == grant:
+                self._last_grant = previous_grant
+            raise
         self._acquired += 1
         self._waited += wait
         return wait
 
     def throttled(self) -> None:
-        """The service throttled a request: halve the rate and stop bursting."""
-        self._refill()
+        """The service throttled a request: halve the rate and empty the bucket."""
+        now = self._refill()
         self._throttles += 1
-        self._rate = max(self.floor, self._rate / 2)
+        self._throttled_rate = max(self.floor, self._rate_at(now) / 2)
+        self._throttled_at = now
         self._tokens = min(self._tokens, 0.0)
 
     @property
     def stats(self) -> BucketStats:
         """Counters so far."""
-        return BucketStats(self._acquired, self._waited, self._throttles, self._rate)
+        return BucketStats(self._acquired, self._waited, self._throttles, self.rate)
 
 
 class RateLimiter:
@@ -147,9 +165,11 @@ class RateLimiter:
         quotas: operation -> (requests per second, burst); defaults to the service's.
         headroom: the fraction of the quota's rate to use (default 0.95): requests reach
             the service with jitter, so aiming exactly at the quota would draw 429s.
-        burst_headroom: burst tokens kept in reserve (default 1): the first requests of a
-            burst reach the service later than ours (they open connections) while later
-            ones reuse warm connections, so the service's bucket starts after ours.
+        burst_headroom: burst tokens kept in reserve (default 0).
+        startup_slack: seconds by which a new bucket's first refill starts late (default
+            0.1): the first requests of a burst reach the service later than ours (they
+            open connections) while later ones reuse warm connections, so the service's
+            bucket starts a little after ours. After that, `headroom` keeps the margin.
         clock, sleep, recovery: as for `TokenBucket`.
     """
 
@@ -158,7 +178,8 @@ class RateLimiter:
         quotas: Mapping[str, tuple[float, int]] | None = None,
         *,
         headroom: float = 0.95,
-        burst_headroom: int = 1,
+        burst_headroom: int = 0,
+        startup_slack: float = 0.1,
         clock: Callable[[], float] = anyio.current_time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         recovery: float = 10.0,
@@ -174,6 +195,9 @@ class RateLimiter:
                 )
         self.headroom = headroom
         self.burst_headroom = check_count("burst_headroom", burst_headroom, minimum=0)
+        if startup_slack < 0:
+            raise InvalidRequestError("startup_slack", startup_slack, "seconds >= 0")
+        self.startup_slack = startup_slack
         self._clock = clock
         self._sleep = sleep
         self._recovery = recovery
@@ -193,6 +217,7 @@ class RateLimiter:
                 clock=self._clock,
                 sleep=self._sleep,
                 recovery=self._recovery,
+                startup_slack=self.startup_slack,
             )
         return bucket
 

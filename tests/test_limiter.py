@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import pytest
 
@@ -130,7 +132,7 @@ def test_limiter_keys_buckets_by_identity_region_operation() -> None:
     default = RateLimiter().bucket("x", "y", "GetMetricData")
     assert default is not None
     assert default.max_rate == pytest.approx(4.75)  # below the quota
-    assert default.burst == 7
+    assert (default.burst, default.startup_slack) == (8, 0.1)
 
 
 @pytest.mark.parametrize(
@@ -147,3 +149,32 @@ def test_limiter_configuration_is_checked(kwargs: dict[str, object], field: str)
     with pytest.raises(InvalidRequestError) as info:
         RateLimiter(**kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+async def test_grants_never_bunch_while_the_rate_recovers() -> None:
+    """Callers arriving during a recovery are granted at least 1/quota apart."""
+    vt = VirtualTime()
+    tb = bucket(vt, rate=4.0, burst=1, recovery=4.0)
+    tb.throttled()
+    granted: list[float] = []
+
+    async def arrive(delay: float) -> None:
+        await vt.sleep(delay)
+        await tb.acquire()
+        granted.append(vt.now)
+
+    async with anyio.create_task_group() as group:
+        for index in range(30):
+            group.start_soon(arrive, 0.05 * index)
+        await vt.drive()
+    gaps = [b - a for a, b in itertools.pairwise(granted)]
+    assert len(granted) == 30
+    assert min(gaps) >= 0.25 - 1e-9
+    assert tb.rate == 4.0
+
+
+async def test_startup_slack_delays_the_first_refill() -> None:
+    """A new bucket's burst is there at once; the first refill comes `startup_slack` late."""
+    vt = VirtualTime()
+    done = await _acquire_all(vt, bucket(vt, burst=2, startup_slack=0.1), 4)
+    assert [t for _, t in done] == [0.0, 0.0, pytest.approx(0.3), pytest.approx(0.5)]

@@ -1,0 +1,38 @@
+"""The fake service in a process of its own, for benchmarks.
+
+Run: python -m benchmarks._fake_process OUT.json SIZE [SIZE ...] [--latency S]
+Writes {"endpoint": ..., "instances": {size: [instance_id, [queue ids]]}} to OUT.json
+once it serves, then runs until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from pathlib import Path
+
+from aioconnectmetrics.testing import FakeConnect
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("sizes", type=int, nargs="+")
+    parser.add_argument("--latency", type=float, default=0.05)
+    args = parser.parse_args()
+    with FakeConnect(seed=6, latency=args.latency) as fake:
+        instances = {}
+        for size in args.sizes:
+            instance_id = fake.add_instance()
+            populated = fake.populate(instance_id, queues=size)
+            instances[size] = [instance_id, list(populated.queue_ids)]
+        ready = {"endpoint": fake.endpoint_url, "instances": instances}
+        partial = args.out.with_suffix(".tmp")
+        partial.write_text(json.dumps(ready))
+        partial.rename(args.out)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

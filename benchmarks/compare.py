@@ -1,0 +1,331 @@
+"""How fast, and how safely, each way of fetching many queues gets its answer.
+
+What it measures (design.md section 6): the fake service runs in a separate process
+with 50 ms latency and the real quotas (5 requests/s, burst 8, per account). For 100,
+1,000 and 5,000 queues, and two workloads (an instance summary; rows grouped by QUEUE
+and CHANNEL), it runs, one after another and each under its own access key (so each
+starts with a full quota):
+
+* ``boto3 sequential``: a loop over 100-queue batches and their pages, as public samples
+  write it (boto3's default retries);
+* ``aiobotocore gather``: one coroutine per batch, all at once (aiobotocore's default
+  retries);
+* ``aioconnectmetrics``: `ConnectMetrics.get_current_metric_data` with the same kwargs.
+
+It prints wall time (of the fetch: each contender builds its client first, as a service
+does once), HTTP requests, 429s received, errors surfaced to the caller, peak
+Python memory (tracemalloc) and the ratio to the lower bound
+``max(latency x pages on the critical path, (requests - burst) / rate + latency)``,
+where requests is the fewest requests the workload needs and latency is the measured
+median round trip of one request of that workload (50 ms plus the service's own work).
+Results go to benchmarks/results/compare.json.
+
+Run: python -m benchmarks.compare [--sizes 100 1000 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+import boto3
+import botocore.config
+import botocore.exceptions
+from aiobotocore.session import get_session
+
+from aioconnectmetrics import ConnectMetrics, RetryPolicy
+
+REGION = "us-east-1"
+DUMMY_SECRET = "benchmark-secret"  # noqa: S105 - the fake accepts any credentials
+LATENCY = 0.05
+RATE, BURST = 5.0, 8
+WORKLOADS: dict[str, dict[str, Any]] = {
+    "summary": {},
+    "queue+channel": {"Groupings": ["QUEUE", "CHANNEL"]},
+}
+CHANNELS = ["VOICE", "CHAT", "TASK", "EMAIL"]
+METRICS = [
+    {"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"},
+    {"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"},
+    {"Name": "AGENTS_AVAILABLE", "Unit": "COUNT"},
+]
+
+
+@contextlib.contextmanager
+def fake_service(sizes: list[int]) -> Iterator[dict[str, Any]]:
+    """Start the fake in its own process; yield its endpoint and instances."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ready = Path(tmp) / "ready.json"
+        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "benchmarks._fake_process",
+                str(ready),
+                *map(str, sizes),
+                "--latency",
+                str(LATENCY),
+            ],
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not ready.exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the fake service did not start")
+                time.sleep(0.1)
+            yield json.loads(ready.read_text())
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+class Counter:
+    """Counts HTTP attempts and 429s through botocore's response-received event."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.throttles = 0
+
+    def __call__(self, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
+        """Count one response."""
+        self.requests += 1
+        if response_dict is not None and response_dict.get("status_code") == 429:
+            self.throttles += 1
+
+
+def kwargs_for(instance_id: str, queues: list[str], workload: str) -> dict[str, Any]:
+    return {
+        "InstanceId": instance_id,
+        "Filters": {"Queues": queues, "Channels": CHANNELS},
+        "CurrentMetrics": METRICS,
+        **WORKLOADS[workload],
+    }
+
+
+@attrs.define
+class Outcome:
+    """One contender's run: wall time and peak memory of the fetch alone, and counts."""
+
+    wall: float = 0.0
+    peak: int = 0
+    requests: int = 0
+    throttles: int = 0
+    errors: int = 0
+
+
+@contextlib.contextmanager
+def timed(outcome: Outcome) -> Iterator[None]:
+    """Time and trace the fetch only: clients are built before, as a service does once."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        outcome.wall = time.perf_counter() - started
+        outcome.peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+
+
+def boto3_sequential(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+    client = boto3.client(
+        "connect",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=key,
+        aws_secret_access_key=DUMMY_SECRET,
+    )
+    counter = Counter()
+    client.meta.events.register("response-received.connect.*", counter)
+    outcome = Outcome()
+    queues = kwargs["Filters"]["Queues"]
+    with timed(outcome):
+        for start in range(0, len(queues), 100):
+            ids = queues[start : start + 100]
+            batch = {**kwargs, "Filters": {**kwargs["Filters"], "Queues": ids}}
+            try:
+                response = client.get_current_metric_data(**batch)
+                while "NextToken" in response:
+                    token = response["NextToken"]
+                    response = client.get_current_metric_data(**batch, NextToken=token)
+            except botocore.exceptions.ClientError:
+                outcome.errors += 1
+    outcome.requests, outcome.throttles = counter.requests, counter.throttles
+    return outcome
+
+
+async def aiobotocore_gather(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+    counter = Counter()
+    outcome = Outcome()
+    config = botocore.config.Config(max_pool_connections=100)
+    async with get_session().create_client(
+        "connect",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=key,
+        aws_secret_access_key=DUMMY_SECRET,
+        config=config,
+    ) as client:
+        client.meta.events.register("response-received.connect.*", counter)
+        queues = kwargs["Filters"]["Queues"]
+
+        async def batch(ids: list[str]) -> None:
+            params = {**kwargs, "Filters": {**kwargs["Filters"], "Queues": ids}}
+            response = await client.get_current_metric_data(**params)
+            while "NextToken" in response:
+                token = response["NextToken"]
+                response = await client.get_current_metric_data(**params, NextToken=token)
+
+        with timed(outcome):
+            outcomes = await asyncio.gather(
+                *(batch(queues[s : s + 100]) for s in range(0, len(queues), 100)),
+                return_exceptions=True,
+            )
+    outcome.errors = sum(1 for o in outcomes if isinstance(o, Exception))
+    outcome.requests, outcome.throttles = counter.requests, counter.throttles
+    return outcome
+
+
+async def library(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+    outcome = Outcome()
+    async with ConnectMetrics(
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=key,
+        aws_secret_access_key=DUMMY_SECRET,
+        retry=RetryPolicy(deadline=600),
+    ) as cm:
+        with timed(outcome):
+            try:
+                await cm.get_current_metric_data(**kwargs)
+            except Exception:  # noqa: BLE001 - an error surfaced to the caller is what we count
+                outcome.errors = 1
+        outcome.requests, outcome.throttles = cm.stats.calls, cm.stats.throttles
+    return outcome
+
+
+def run_one(
+    contender: Callable[[str, str, dict[str, Any]], Any],
+    endpoint: str,
+    key: str,
+    kwargs: dict[str, Any],
+) -> Outcome:
+    """Run one contender to completion (in an event loop of its own if it is async)."""
+    if asyncio.iscoroutinefunction(contender):
+        return cast(Outcome, asyncio.run(contender(endpoint, key, kwargs)))
+    return cast(Outcome, contender(endpoint, key, kwargs))
+
+
+def calibrate(endpoint: str, key: str, kwargs: dict[str, Any]) -> tuple[int, int, float]:
+    """(total pages, most pages of one batch, median seconds per request).
+
+    Asked batch by batch, one request at a time, on a warm client, so the quota never
+    interferes: the median round trip is the service's real response time for this
+    workload (the injected latency plus the fake's own work), used in the bound.
+    """
+
+    async def count() -> tuple[int, int, float]:
+        async with ConnectMetrics(
+            region_name=REGION,
+            endpoint_url=endpoint,
+            aws_access_key_id=key,
+            aws_secret_access_key=DUMMY_SECRET,
+        ) as cm:
+            queues = kwargs["Filters"]["Queues"]
+            most = total = 0
+            timings = []
+            for start in range(0, len(queues), 100):
+                ids = queues[start : start + 100]
+                started = time.perf_counter()
+                await cm.get_current_metric_data(
+                    **{**kwargs, "Filters": {**kwargs["Filters"], "Queues": ids}}
+                )
+                pages = cm.stats.pages - total
+                timings.append((time.perf_counter() - started) / pages)
+                total, most = cm.stats.pages, max(most, pages)
+            return total, most, statistics.median(timings)
+
+    return asyncio.run(count())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    parser.add_argument("--only", nargs="+", help="contenders to run (default: all)")
+    args = parser.parse_args()
+    contenders: dict[str, Callable[[str, str, dict[str, Any]], Any]] = {
+        "boto3 sequential": boto3_sequential,
+        "aiobotocore gather": aiobotocore_gather,
+        "aioconnectmetrics": library,
+    }
+    results = []
+    header = (
+        f"{'queues':>6} {'workload':<14} {'contender':<19} {'wall s':>7} {'requests':>8} "
+        f"{'429s':>5} {'errors':>6} {'peak MB':>8} {'vs bound':>8}"
+    )
+    print(f"fake service: {LATENCY * 1000:.0f} ms latency, quota {RATE:g}/s burst {BURST}")
+    print(header)
+    print("-" * len(header))
+    with fake_service(args.sizes) as fake:
+        endpoint = fake["endpoint"]
+        serial = 0
+        for size in args.sizes:
+            instance_id, queues = fake["instances"][str(size)]
+            for workload in args.workloads:
+                kwargs = kwargs_for(instance_id, queues, workload)
+                serial += 1
+                total, most, round_trip = calibrate(endpoint, f"counting-{serial}", kwargs)
+                bound = max(round_trip * most, max(0, total - BURST) / RATE + round_trip)
+                for name, contender in contenders.items():
+                    if args.only and name not in args.only:
+                        continue
+                    serial += 1
+                    outcome = run_one(contender, endpoint, f"bench-{serial}", kwargs)
+                    wall, peak = outcome.wall, outcome.peak
+                    requests, throttles, errors = (
+                        outcome.requests,
+                        outcome.throttles,
+                        outcome.errors,
+                    )
+                    row = {
+                        "queues": size,
+                        "workload": workload,
+                        "contender": name,
+                        "wall_s": wall,
+                        "requests": requests,
+                        "throttles": throttles,
+                        "errors": errors,
+                        "peak_mb": peak / 1e6,
+                        "bound_s": bound,
+                        "ratio": wall / bound,
+                        "min_requests": total,
+                        "round_trip_s": round_trip,
+                    }
+                    results.append(row)
+                    print(
+                        f"{size:>6} {workload:<14} {name:<19} {wall:>7.2f} {requests:>8} "
+                        f"{throttles:>5} {errors:>6} {peak / 1e6:>8.1f} {wall / bound:>7.2f}x"
+                    )
+    out = Path(__file__).parent / "results" / "compare.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(
+        "lower bound = max(round trip x pages on the critical path, "
+        f"(requests - {BURST}) / {RATE:g} + round trip), with the fewest requests the "
+        "workload needs and the measured median round trip of one request"
+    )
+
+
+if __name__ == "__main__":
+    main()
