@@ -5,6 +5,7 @@ number of queues: batches of 100 fetched concurrently, pages followed on one sna
 summaries combined correctly and marked exact or approximate. See ``docs/``.
 """
 
+from ._cache import CacheBackend, CacheEntry, CachePolicy, CacheStats, MemoryBackend
 from ._catalog import CHANNELS
 from ._client import ClientStats, ConnectMetrics, QueueInfo
 from ._errors import (
@@ -23,20 +24,26 @@ from ._errors import (
 )
 from ._limiter import SERVICE_QUOTAS, BucketStats, RateLimiter, TokenBucket
 from ._request import Metric
-from ._result import MetricRow, MetricsResult
+from ._result import MetricRow, MetricsPage, MetricsResult
 from ._retry import RetryPolicy
 
 __all__ = [
     "BucketStats",
     "CHANNELS",
+    "CacheBackend",
+    "CacheEntry",
+    "CachePolicy",
+    "CacheStats",
     "ClientStats",
     "ConnectMetrics",
     "ConnectMetricsError",
     "ConnectionFailedError",
     "DeadlineExceededError",
     "InvalidRequestError",
+    "MemoryBackend",
     "Metric",
     "MetricRow",
+    "MetricsPage",
     "MetricsResult",
     "PaginationError",
     "PartialResultError",

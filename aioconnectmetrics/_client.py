@@ -5,16 +5,29 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
 
 import anyio
+import anyio.abc
 import attrs
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
+from ._cache import (
+    Answer,
+    CacheBackend,
+    CacheEntry,
+    CachePolicy,
+    CacheStats,
+    MemoryBackend,
+    cache_key,
+    fresh_until,
+    newer_or_same,
+)
+from ._catalog import TOKEN_LIFETIME_SECONDS
 from ._errors import (
     ConnectionFailedError,
     ConnectMetricsError,
@@ -26,22 +39,30 @@ from ._errors import (
     SnapshotSpreadError,
     ThrottledError,
 )
-from ._fetch import Caller, ClientCaller, fetch_batch, list_all_queues, logger
+from ._fetch import (
+    Caller,
+    ClientCaller,
+    fetch_batch,
+    iter_batch_pages,
+    list_all_queues,
+    logger,
+)
 from ._identity import credential_identity
 from ._limiter import RateLimiter
-from ._merge import BatchAnswer, Row, merge
+from ._merge import BatchAnswer, merge
 from ._plan import batch_params, fetch_metrics, plan_batches
 from ._request import (
     MetricsRequest,
     check_count,
     check_instance_id,
+    check_page_size,
     check_queue_types,
     current_request,
     current_request_from_kwargs,
     historical_request,
     historical_request_from_kwargs,
 )
-from ._result import MetricsResult, botocore_response, build_result
+from ._result import MetricRow, MetricsPage, MetricsResult, botocore_response, build_result
 from ._retry import RetryingCaller, RetryPolicy
 
 #: Errors after which the other batches are still worth having (a partial answer).
@@ -99,6 +120,9 @@ class ConnectMetrics:
         max_concurrency: requests in flight at once (also sizes the connection pool).
         pagination_restarts: how often one batch may restart its page chain.
         partial: default for returning partial answers instead of `PartialResultError`.
+        cache: the `CachePolicy` (freshness, stale-while-revalidate, size); None turns
+            caching and single-flight off.
+        cache_backend: where entries live; default: in memory, bounded by the policy.
         queue_list_ttl: seconds that ``queues="all"`` discovery is reused.
         clock: seconds since the epoch (for "24 hours ago" and discovery TTL); injectable.
     """
@@ -119,6 +143,8 @@ class ConnectMetrics:
         max_concurrency: int = 32,
         pagination_restarts: int = 3,
         partial: bool = False,
+        cache: CachePolicy | None = CachePolicy(),  # noqa: B008 - immutable
+        cache_backend: CacheBackend | None = None,
         queue_list_ttl: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -141,6 +167,16 @@ class ConnectMetrics:
         self._restarts = pagination_restarts
         self._partial = partial
         self._queue_list_ttl = queue_list_ttl
+        self.cache_policy = cache
+        # (Not `cache_backend or ...`: an empty backend has a length of 0, so is falsy.)
+        self._backend: CacheBackend = (
+            cache_backend
+            if cache_backend is not None
+            else MemoryBackend(cache.max_rows if cache is not None else 1, clock=clock)
+        )
+        self._cache_counts: Counter[str] = Counter()
+        self._flights: dict[str, _Flight] = {}
+        self._tasks: anyio.abc.TaskGroup | None = None
         self._clock = clock
         self.limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
@@ -171,6 +207,10 @@ class ConnectMetrics:
             self._client = await stack.enter_async_context(
                 session.create_client("connect", config=config, **kwargs)
             )
+        # Shared fetches and background refreshes run here, not in the caller's task, so
+        # that one caller leaving does not cancel what others wait for. Entered after
+        # the client, so it closes first.
+        self._tasks = await stack.enter_async_context(anyio.create_task_group())
         self._stack = stack
         self.identity = await credential_identity(self._client)
         self._caller = RetryingCaller(
@@ -189,9 +229,13 @@ class ConnectMetrics:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._tasks is not None:
+            # Background refreshes and fetches nobody waits for any more end here.
+            self._tasks.cancel_scope.cancel()
         if self._stack is not None:
             await self._stack.aclose()
         self._stack = None
+        self._tasks = None
         if not self._borrowed:
             self._client = None
         self._caller = None
@@ -260,6 +304,7 @@ class ConnectMetrics:
         instance_id: str | None = None,
         max_spread: float | timedelta | None = None,
         partial: bool | None = None,
+        cache: str = "use",
     ) -> MetricsResult:
         """Real-time metrics for any number of queues (or routing profiles).
 
@@ -275,6 +320,8 @@ class ConnectMetrics:
                 batches are fetched again (up to 3 rounds), else `SnapshotSpreadError`.
             partial: return what succeeded (``result.partial``) instead of raising
                 `PartialResultError` when some batches fail.
+            cache: "use" (default) a fresh cached answer, "refresh" fetch anew and store
+                it, "bypass" fetch without reading or writing the cache.
 
         Returns:
             a `MetricsResult`.
@@ -296,7 +343,7 @@ class ConnectMetrics:
             queue_types=queue_types,
         )
         spread = _spread_seconds(max_spread)
-        return await self._rich(caller, request, spread, partial)
+        return await self._rich(caller, request, spread, partial, cache)
 
     async def get_historical_metrics(
         self,
@@ -310,6 +357,7 @@ class ConnectMetrics:
         queue_types: Iterable[str] = ("STANDARD",),
         instance_id: str | None = None,
         partial: bool | None = None,
+        cache: str = "use",
     ) -> MetricsResult:
         """Historical metrics (5-minute intervals, last 24 hours) for any number of queues.
 
@@ -330,16 +378,20 @@ class ConnectMetrics:
             groupings=groupings,
             queue_types=queue_types,
         )
-        return await self._rich(caller, request, None, partial)
+        return await self._rich(caller, request, None, partial, cache)
 
     async def _rich(
-        self, caller: Caller, request: MetricsRequest, spread: float | None, partial: bool | None
+        self,
+        caller: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        partial: bool | None,
+        mode: str = "use",
     ) -> MetricsResult:
         allow_partial = self._partial if partial is None else partial
-        with self._deadline():
-            request = await self._resolve(caller, request)
-            merged, execution = await self._merged(caller, request, spread, allow_partial)
-        return _result(request, merged, execution)
+        answer = await self._answer(caller, request, spread, _cache_mode(mode))
+        _check_failures(request, answer, allow_partial)
+        return _result(request, answer)
 
     @contextlib.contextmanager
     def _deadline(self) -> Iterator[None]:
@@ -353,22 +405,159 @@ class ConnectMetrics:
         except TimeoutError as exc:
             raise DeadlineExceededError(deadline) from exc
 
-    async def _merged(
-        self, caller: Caller, request: MetricsRequest, spread: float | None, allow_partial: bool
-    ) -> tuple[list[Row], _Execution]:
-        execution = await self._execute(caller, request, spread)
-        merged = merge(request, execution.answers)
-        if execution.failures:
-            if not execution.answers:
-                # Nothing succeeded: the error itself says more than an empty answer.
-                raise execution.failures[min(execution.failures)]
-            if not allow_partial:
-                raise PartialResultError(
-                    _result(request, merged, execution),
-                    execution.failures,
-                    {i: execution.batches[i] for i in execution.failures},
-                )
-        return merged, execution
+    async def _compute(
+        self, caller: Caller, request: MetricsRequest, spread: float | None
+    ) -> Answer:
+        """Discover, fan out and merge: one upstream fetch, failures recorded, not raised."""
+        with self._deadline():
+            request = await self._resolve(caller, request)
+            execution = await self._execute(caller, request, spread)
+        return Answer(
+            rows=tuple(merge(request, execution.answers)),
+            snapshots=tuple(a.snapshot_time for a in execution.answers if a.snapshot_time),
+            batches=len(execution.answers),
+            pages=sum(a.pages for a in execution.answers),
+            failures=tuple(sorted(execution.failures.items())),
+            failed_queues=tuple((i, execution.batches[i]) for i in sorted(execution.failures)),
+        )
+
+    # -- the cache and single-flight --------------------------------------------------
+    async def _answer(
+        self, caller: Caller, request: MetricsRequest, spread: float | None, mode: str
+    ) -> Answer:
+        policy = self.cache_policy
+        if policy is None or mode == "bypass":
+            self._cache_counts["fetches"] += 1
+            return await self._compute(caller, request, spread)
+        key = cache_key(
+            request,
+            region=self.region_name,
+            endpoint=str(self._client.meta.endpoint_url),
+            identity=str(self.identity),
+            extra=(spread,),
+        )
+        if mode == "use":
+            entry = await self._backend.get(key)
+            if entry is not None:
+                now = self._clock()
+                if now < entry.fresh_until:
+                    self._cache_counts["hits"] += 1
+                    return entry.answer
+                grace = policy.stale_grace
+                if grace is not None and now < entry.fresh_until + grace:
+                    self._cache_counts["stale_served"] += 1
+                    if key not in self._flights:
+                        self._start_flight(key, caller, request, spread, background=True)
+                    return entry.answer
+        self._cache_counts["misses"] += 1
+        return await self._join_flight(key, caller, request, spread)
+
+    def _start_flight(
+        self,
+        key: str,
+        caller: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        *,
+        background: bool = False,
+    ) -> _Flight:
+        if self._tasks is None:
+            raise RuntimeError("ConnectMetrics is not open: use 'async with'")
+        flight = _Flight(background=background)
+        self._flights[key] = flight
+        self._cache_counts["fetches"] += 1
+        self._tasks.start_soon(self._fly, key, flight, caller, request, spread)
+        return flight
+
+    async def _join_flight(
+        self, key: str, caller: Caller, request: MetricsRequest, spread: float | None
+    ) -> Answer:
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = self._start_flight(key, caller, request, spread)
+        else:
+            self._cache_counts["coalesced"] += 1
+        flight.waiters += 1
+        try:
+            await flight.done.wait()
+        except BaseException:
+            # This caller leaves (cancelled): the others keep the fetch; the last one
+            # to leave cancels it.
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.background and flight.scope is not None:
+                flight.scope.cancel()
+                # Wait for it to wind down, so that when this caller's cancellation
+                # returns, no task, connection or token of its fetch is left.
+                with anyio.CancelScope(shield=True):
+                    await flight.done.wait()
+            raise
+        flight.waiters -= 1
+        if flight.error is not None:
+            raise flight.error
+        assert flight.answer is not None
+        return flight.answer
+
+    async def _fly(
+        self,
+        key: str,
+        flight: _Flight,
+        caller: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+    ) -> None:
+        try:
+            with anyio.CancelScope() as flight.scope:
+                try:
+                    answer = await self._compute(caller, request, spread)
+                    flight.answer = await self._store(key, request, answer)
+                except Exception as exc:  # noqa: BLE001 - handed to every waiter
+                    flight.error = exc
+        finally:
+            if flight.answer is None and flight.error is None:
+                flight.error = ConnectMetricsError("the fetch was cancelled (client closing)")
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+            flight.done.set()
+
+    async def _store(self, key: str, request: MetricsRequest, answer: Answer) -> Answer:
+        """Cache a complete answer, unless the cache already holds a newer snapshot."""
+        policy = self.cache_policy
+        if policy is None or answer.failures:
+            return answer  # partial answers are never cached
+        stored = await self._backend.get(key)
+        if stored is not None and not newer_or_same(answer, stored.answer):
+            logger.info("kept the cached answer: the new fetch's snapshot is older")
+            return stored.answer
+        now = self._clock()
+        entry = CacheEntry(answer, now, fresh_until(request, answer, now, policy))
+        await self._backend.set(key, entry, policy.max_lifetime + (policy.stale_grace or 0.0))
+        return answer
+
+    async def wait_for_refreshes(self) -> None:
+        """Wait until every fetch running now (background refreshes included) is done.
+
+        For a graceful shutdown that keeps the last refresh, or for tests.
+        """
+        while self._flights:
+            await next(iter(self._flights.values())).done.wait()
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """Cache counters.
+
+        Hits, misses, coalesced callers, stale answers served, upstream fetches
+        (fan-outs) and stored entries.
+        """
+        counts = self._cache_counts
+        entries = len(self._backend) if isinstance(self._backend, MemoryBackend) else 0
+        return CacheStats(
+            hits=counts["hits"],
+            misses=counts["misses"],
+            coalesced=counts["coalesced"],
+            stale_served=counts["stale_served"],
+            fetches=counts["fetches"],
+            entries=entries,
+        )
 
     # -- the drop-in API -------------------------------------------------------------
     async def get_current_metric_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -395,9 +584,104 @@ class ConnectMetrics:
         return await self._drop_in(caller, request)
 
     async def _drop_in(self, caller: Caller, request: MetricsRequest) -> dict[str, Any]:
-        with self._deadline():
-            merged, execution = await self._merged(caller, request, None, allow_partial=False)
-        return botocore_response(request, merged, _snapshots(execution))
+        answer = await self._answer(caller, request, None, "use")
+        _check_failures(request, answer, allow_partial=False)
+        # With a cache, answers are shared: give each caller rows of its own.
+        shared = self.cache_policy is not None
+        return botocore_response(request, answer.rows, answer.snapshots, copy_rows=shared)
+
+    # -- page-wise iteration ------------------------------------------------------------
+    def iter_current_pages(
+        self,
+        metrics: Iterable[Any],
+        *,
+        queues: Iterable[str] | str | None = None,
+        routing_profiles: Iterable[str] | None = None,
+        channels: Iterable[str] | None = None,
+        groupings: Iterable[str] = ("QUEUE",),
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[MetricsPage]:
+        """Stream real-time rows page by page: ``async for page in cm.iter_current_pages(...)``.
+
+        For answers too large to hold at once: batches are fetched one after another and
+        each page is handed over as it comes, so memory holds one page. Rows must belong
+        to one batch each (group by QUEUE, or by ROUTING_PROFILE when filtering by
+        routing profiles); nothing is combined or cached. Arguments as for
+        `get_current_metrics`; input is checked now, before any request.
+        """
+        caller = self._require_caller()
+        request = current_request(
+            instance_id=self._instance(instance_id),
+            region=self.region_name,
+            metrics=metrics,
+            queues=queues,
+            routing_profiles=routing_profiles,
+            channels=channels,
+            groupings=groupings,
+            queue_types=queue_types,
+        )
+        return self._iter_pages(caller, _for_streaming(request, page_size))
+
+    def iter_historical_pages(
+        self,
+        metrics: Iterable[Any],
+        *,
+        start: datetime,
+        end: datetime,
+        queues: Iterable[str] | str,
+        channels: Iterable[str] | None = None,
+        groupings: Iterable[str] = ("QUEUE",),
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[MetricsPage]:
+        """Stream historical rows page by page; see `iter_current_pages`."""
+        caller = self._require_caller()
+        request = historical_request(
+            instance_id=self._instance(instance_id),
+            region=self.region_name,
+            now=self._now(),
+            metrics=metrics,
+            start=start,
+            end=end,
+            queues=queues,
+            channels=channels,
+            groupings=groupings,
+            queue_types=queue_types,
+        )
+        return self._iter_pages(caller, _for_streaming(request, page_size))
+
+    async def _iter_pages(
+        self, caller: Caller, request: MetricsRequest
+    ) -> AsyncIterator[MetricsPage]:
+        request = await self._resolve(caller, request)
+        thresholds = any(m.threshold is not None for m in request.metrics)
+        for batch in plan_batches(request):
+            pages = iter_batch_pages(
+                caller,
+                request.operation,
+                batch,
+                batch_params(request, batch, request.metrics),
+                grouped=True,
+                thresholds=thresholds,
+                max_restarts=self._restarts,
+                clock=self._clock,
+                token_ttl=TOKEN_LIFETIME_SECONDS - TOKEN_SAFETY_MARGIN,
+            )
+            async for page in pages:
+                self._counts["pages"] += 1
+                self._counts["restarts"] += page.restarted
+                yield MetricsPage(
+                    batch=page.batch,
+                    page=page.page,
+                    queue_ids=batch.ids,
+                    rows=tuple(map(MetricRow, page.rows)),
+                    snapshot_time=page.snapshot_time,
+                    restarted=page.restarted,
+                )
+            self._counts["batches"] += 1
 
     # -- queues ----------------------------------------------------------------------
     async def list_queues(
@@ -505,19 +789,62 @@ class ConnectMetrics:
         return answers
 
 
-def _snapshots(execution: _Execution) -> list[datetime]:
-    return [a.snapshot_time for a in execution.answers if a.snapshot_time is not None]
+@attrs.define(eq=False)
+class _Flight:
+    """One shared upstream fetch and the callers waiting for it."""
+
+    background: bool = False
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+    answer: Answer | None = None
+    error: BaseException | None = None
+    waiters: int = 0
+    scope: anyio.CancelScope | None = None
 
 
-def _result(request: MetricsRequest, merged: list[Row], execution: _Execution) -> MetricsResult:
+_CACHE_MODES = ("use", "refresh", "bypass")
+
+
+def _cache_mode(mode: object) -> str:
+    if mode not in _CACHE_MODES:
+        raise InvalidRequestError("cache", mode, "one of 'use', 'refresh', 'bypass'")
+    return str(mode)
+
+
+def _result(request: MetricsRequest, answer: Answer) -> MetricsResult:
     return build_result(
         request,
-        merged,
-        snapshots=_snapshots(execution),
-        batches=len(execution.answers),
-        pages=sum(a.pages for a in execution.answers),
-        partial=bool(execution.failures),
+        answer.rows,
+        snapshots=answer.snapshots,
+        batches=answer.batches,
+        pages=answer.pages,
+        partial=bool(answer.failures),
     )
+
+
+#: Seconds before a pagination token's 5-minute life ends at which it is no longer used.
+TOKEN_SAFETY_MARGIN = 30.0
+
+
+def _for_streaming(request: MetricsRequest, page_size: object) -> MetricsRequest:
+    if request.partition not in request.groupings:
+        raise InvalidRequestError(
+            "groupings",
+            list(request.groupings),
+            f"streamed rows must belong to one batch each: group by {request.partition}",
+        )
+    return attrs.evolve(request, page_size=check_page_size(page_size, "page_size"))
+
+
+def _check_failures(request: MetricsRequest, answer: Answer, allow_partial: bool) -> None:
+    """Raise for failed batches: the first error if none succeeded, else a partial one."""
+    if not answer.failures:
+        return
+    failures = dict(answer.failures)
+    if not answer.batches:
+        # Nothing succeeded: the error itself says more than an empty answer.
+        raise failures[min(failures)]
+    if not allow_partial:
+        raise PartialResultError(_result(request, answer), failures, dict(answer.failed_queues))
 
 
 def _spread_seconds(value: object) -> float | None:

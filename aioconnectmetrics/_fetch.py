@@ -9,11 +9,12 @@ restarts the batch from its first page, a bounded number of times.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import anyio
+import attrs
 import botocore.exceptions
 
 from ._errors import (
@@ -26,7 +27,7 @@ from ._errors import (
     ServiceUnavailableError,
     ThrottledError,
 )
-from ._merge import BatchAnswer, parse_rows
+from ._merge import BatchAnswer, Row, parse_rows
 from ._plan import Batch
 
 logger = logging.getLogger("aioconnectmetrics")
@@ -179,3 +180,68 @@ async def list_all_queues(
             return summaries
         params = {**params, "NextToken": token}
         await anyio.lowlevel.checkpoint()
+
+
+@attrs.frozen
+class RawPage:
+    """One page of one batch, as `iter_batch_pages` yields it."""
+
+    batch: int
+    page: int
+    rows: tuple[Row, ...]
+    snapshot_time: datetime | None
+    restarted: bool
+
+
+async def iter_batch_pages(
+    call: Caller,
+    operation: str,
+    batch: Batch,
+    params: Mapping[str, Any],
+    *,
+    grouped: bool,
+    thresholds: bool,
+    max_restarts: int,
+    clock: Callable[[], float],
+    token_ttl: float,
+) -> AsyncIterator[RawPage]:
+    """Yield one batch's pages as they come, for callers that stream large answers.
+
+    A continuation token is used only while younger than `token_ttl` (its life minus a
+    margin): a consumer slow enough to outlive it, a rejected token, or a page from
+    another snapshot restarts the batch from its first page, and that page is marked
+    ``restarted`` (the rows of this batch yielded before are void).
+    """
+    restarts, restarted = 0, False
+    while True:
+        response = await call(operation, params)
+        snapshot = _utc(response.get("DataSnapshotTime"))
+        page = 0
+        while True:
+            results = response.get("MetricResults") or ()
+            rows = tuple(parse_rows(results, grouped=grouped, thresholds=thresholds))
+            token, received = response.get("NextToken"), clock()
+            # The consumer takes its time with the page here; the token ages meanwhile.
+            yield RawPage(batch.index, page, rows, snapshot, restarted)
+            restarted = False
+            if not token:
+                return
+            reason = None
+            if clock() - received >= token_ttl:
+                reason = "the token was too old to use"
+            else:
+                try:
+                    response = await call(operation, {**params, "NextToken": token})
+                except ServiceRejectedError as exc:
+                    reason = f"token rejected with {exc.code}"
+                else:
+                    if _utc(response.get("DataSnapshotTime")) != snapshot:
+                        reason = "the snapshot changed between pages"
+            if reason is not None:
+                break
+            page += 1
+        if restarts >= max_restarts:
+            raise PaginationError(batch.index, restarts, reason)
+        restarts += 1
+        restarted = True
+        logger.info("batch %d: restarting its pages (%s)", batch.index, reason)

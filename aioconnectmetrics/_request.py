@@ -202,7 +202,8 @@ def _groupings(value: Any, field: str, allowed: tuple[str, ...]) -> tuple[str, .
     return tuple(groupings)
 
 
-def _page_size(value: Any, field: str) -> int:
+def check_page_size(value: Any, field: str) -> int:
+    """A page size: a whole number from 1 to 100 (None: 100)."""
     if value is None:
         return MAX_RESULTS
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RESULTS:
@@ -598,7 +599,7 @@ def current_request_from_kwargs(
         routing_profile_ids=profile_ids,
         channels=channels,
         groupings=groupings,
-        page_size=_page_size(kwargs.get("MaxResults"), "MaxResults"),
+        page_size=check_page_size(kwargs.get("MaxResults"), "MaxResults"),
         sort=_sort(kwargs.get("SortCriteria"), metrics),
     )
 
@@ -659,5 +660,5 @@ def historical_request_from_kwargs(
         groupings=_groupings(kwargs.get("Groupings"), "Groupings", _HISTORICAL_GROUPINGS),
         start_time=start_time,
         end_time=end_time,
-        page_size=_page_size(kwargs.get("MaxResults"), "MaxResults"),
+        page_size=check_page_size(kwargs.get("MaxResults"), "MaxResults"),
     )

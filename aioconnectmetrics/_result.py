@@ -190,6 +190,28 @@ class MetricsResult:
         return [row.to_dict() for row in self.rows]
 
 
+@attrs.frozen
+class MetricsPage:
+    """One page of a streamed answer (`ConnectMetrics.iter_current_pages`).
+
+    Attributes:
+        batch: the batch's index (batches are the caller's queues, 100 at a time).
+        page: the page's index within its batch (0 for the first).
+        queue_ids: the queue (or routing profile) IDs of the batch.
+        rows: the page's rows.
+        snapshot_time: the batch's ``DataSnapshotTime`` (real time).
+        restarted: the batch started again from its first page (its token expired or
+            the snapshot moved on): rows of this batch received before are void.
+    """
+
+    batch: int
+    page: int
+    queue_ids: tuple[str, ...]
+    rows: tuple[MetricRow, ...]
+    snapshot_time: datetime | None
+    restarted: bool = False
+
+
 def build_result(
     request: MetricsRequest,
     merged: Sequence[Row],
@@ -218,8 +240,20 @@ def build_result(
     )
 
 
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 def botocore_response(
-    request: MetricsRequest, merged: Sequence[Row], snapshots: Sequence[datetime]
+    request: MetricsRequest,
+    merged: Sequence[Row],
+    snapshots: Sequence[datetime],
+    *,
+    copy_rows: bool = False,
 ) -> dict[str, Any]:
     """The drop-in API's answer, in botocore's response shape (no NextToken).
 
@@ -230,7 +264,8 @@ def botocore_response(
     results = []
     for row in merged:
         if row.raw is not None:
-            results.append(row.raw)  # the service's row, unchanged
+            # The service's row, unchanged (copied when answers are shared).
+            results.append(_copy(row.raw) if copy_rows else row.raw)
             continue
         queue_id, channel, profile_id = row.key
         dims: dict[str, Any] = {}

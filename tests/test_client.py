@@ -214,7 +214,7 @@ async def test_expired_token_restarts_then_gives_up(fake: FakeConnect, instance_
         "CurrentMetrics": [{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}],
         "MaxResults": 10,
     }
-    async with fake.metrics_client(instance_id, pagination_restarts=2) as cm:
+    async with fake.metrics_client(instance_id, pagination_restarts=2, cache=None) as cm:
         result = await cm.get_current_metric_data(**params)
         assert len(result["MetricResults"]) == 30
         fake.inject_fault("expire", when=lambda p: "NextToken" in p)

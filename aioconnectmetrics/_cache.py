@@ -1,0 +1,220 @@
+"""Caching: what an answer is stored under, how long it stays fresh, and where it lives.
+
+Freshness is pure arithmetic over times the caller passes in:
+
+* real time: an answer is fresh until its (oldest) ``DataSnapshotTime`` is `max_age` old,
+  and in any case for `floor` seconds after it was fetched, so that an old snapshot
+  cannot cause a refetch storm;
+* historical: until the 5-minute interval in which it was fetched closes, plus
+  `publish_lag` for the service to publish that interval;
+* nothing lives past `max_lifetime` (300 s: the life of a pagination token) after it was
+  fetched.
+
+Keys hash the normalised request and who asks (region, endpoint, instance, and the
+credential identity hash), so two tenants never share an entry. Backends store entries
+behind a small async interface (`CacheBackend`), which a shared store can implement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import attrs
+import cachetools
+
+from ._catalog import INTERVAL_SECONDS, TOKEN_LIFETIME_SECONDS
+from ._errors import ConnectMetricsError
+from ._merge import Row
+from ._request import CURRENT_OP, MetricsRequest, check_count, check_positive
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and value != 0:
+        check_positive(attribute.name, value)
+
+
+@attrs.frozen
+class CachePolicy:
+    """How long answers stay fresh, and how many rows the in-memory cache holds.
+
+    Attributes:
+        max_age: real time: seconds after the answer's snapshot that it stays fresh.
+        floor: real time: seconds after the fetch that it stays fresh regardless.
+        publish_lag: historical: seconds after the fetch's 5-minute interval closes.
+        max_lifetime: no answer is served fresh past this many seconds after its fetch.
+        stale_grace: seconds past freshness during which the last answer is served at
+            once while one refresh runs in the background (None: off).
+        max_rows: the in-memory cache's bound, in rows of answers (each answer also
+            counts one); the least recently used answers go first.
+    """
+
+    max_age: float = attrs.field(default=15.0, validator=_non_negative)
+    floor: float = attrs.field(default=1.0, validator=_non_negative)
+    publish_lag: float = attrs.field(default=30.0, validator=_non_negative)
+    max_lifetime: float = attrs.field(default=TOKEN_LIFETIME_SECONDS, validator=_non_negative)
+    stale_grace: float | None = attrs.field(default=None, validator=_non_negative)
+    max_rows: int = attrs.field(default=200_000)
+
+    @max_rows.validator
+    def _check_rows(self, attribute: attrs.Attribute[int], value: object) -> None:
+        check_count("max_rows", value, minimum=1)
+
+
+@attrs.frozen
+class Answer:
+    """A merged answer, before it is rendered for either face: what the cache holds."""
+
+    rows: tuple[Row, ...]
+    snapshots: tuple[datetime, ...]
+    batches: int
+    pages: int
+    failures: tuple[tuple[int, ConnectMetricsError], ...] = ()
+    failed_queues: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+    @property
+    def snapshot_time(self) -> datetime | None:
+        """The oldest batch snapshot (real time), or None."""
+        return min(self.snapshots) if self.snapshots else None
+
+
+@attrs.frozen
+class CacheEntry:
+    """A stored answer, with when it was fetched and until when it is fresh."""
+
+    answer: Answer
+    fetched_at: float
+    fresh_until: float
+
+
+@attrs.frozen
+class CacheStats:
+    """Cache counters of one client."""
+
+    hits: int = 0
+    misses: int = 0
+    coalesced: int = 0
+    stale_served: int = 0
+    fetches: int = 0
+    entries: int = 0
+
+
+def fresh_until(
+    request: MetricsRequest, answer: Answer, fetched_at: float, policy: CachePolicy
+) -> float:
+    """Until when (epoch seconds) an answer fetched at `fetched_at` is fresh."""
+    cap = fetched_at + policy.max_lifetime
+    if request.operation == CURRENT_OP:
+        snapshot = answer.snapshot_time
+        by_snapshot = snapshot.timestamp() + policy.max_age if snapshot else -math.inf
+        return min(cap, max(by_snapshot, fetched_at + policy.floor))
+    interval_closes = (math.floor(fetched_at / INTERVAL_SECONDS) + 1) * INTERVAL_SECONDS
+    return min(cap, interval_closes + policy.publish_lag)
+
+
+def newer_or_same(candidate: Answer, stored: Answer) -> bool:
+    """Whether `candidate` may replace `stored`: it never steps back in snapshot time."""
+    new, old = candidate.snapshot_time, stored.snapshot_time
+    return new is None or old is None or new >= old
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def cache_key(
+    request: MetricsRequest,
+    *,
+    region: str,
+    endpoint: str,
+    identity: str,
+    extra: Sequence[object] = (),
+) -> str:
+    """The key of a request asked by this identity, through this endpoint and region."""
+    fields = attrs.asdict(request, recurse=False)
+    fields.pop("page_size")  # the page size does not change the answer
+    described = {k: _jsonable(v) for k, v in sorted(fields.items())}
+    described["metrics"] = [m.key for m in request.metrics]
+    who = {"region": region, "endpoint": endpoint, "identity": identity}
+    text = json.dumps([described, who, [_jsonable(x) for x in extra]], sort_keys=True)
+    return "acm:v1:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+class CacheBackend(Protocol):
+    """Where entries live.
+
+    The in-memory backend is the default; a shared store (Redis) implements the same
+    calls. Leases let one process fetch a key while others wait.
+    """
+
+    async def get(self, key: str) -> CacheEntry | None:
+        """The entry under `key` (fresh or not), or None."""
+
+    async def set(self, key: str, entry: CacheEntry, ttl: float) -> None:
+        """Store `entry`; the backend may forget it after `ttl` seconds."""
+
+    async def acquire_lease(self, key: str, ttl: float) -> str | None:
+        """Take the right to fetch `key` for `ttl` seconds: a token, or None if taken."""
+
+    async def release_lease(self, key: str, token: str) -> None:
+        """Give the lease back, if `token` still holds it."""
+
+
+class MemoryBackend:
+    """The in-process backend: an LRU bounded in rows (`CachePolicy.max_rows`)."""
+
+    def __init__(self, max_rows: int = 200_000, *, clock: Callable[[], float] = time.time) -> None:
+        self._entries: cachetools.LRUCache[str, tuple[CacheEntry, float]] = cachetools.LRUCache(
+            maxsize=max_rows, getsizeof=lambda item: len(item[0].answer.rows) + 1
+        )
+        self._leases: dict[str, tuple[str, float]] = {}
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _now(self) -> float:
+        return self._clock()
+
+    async def get(self, key: str) -> CacheEntry | None:
+        """The entry under `key`, unless its ttl has passed."""
+        item = self._entries.get(key)
+        if item is None:
+            return None
+        entry, expires = item
+        if self._now() >= expires:
+            del self._entries[key]
+            return None
+        return entry
+
+    async def set(self, key: str, entry: CacheEntry, ttl: float) -> None:
+        """Store the entry (an answer larger than the whole cache is not stored)."""
+        if len(entry.answer.rows) + 1 > self._entries.maxsize:
+            return
+        self._entries[key] = (entry, self._now() + ttl)
+
+    async def acquire_lease(self, key: str, ttl: float) -> str | None:
+        """One holder per key until released or `ttl` passes."""
+        now = self._now()
+        held = self._leases.get(key)
+        if held is not None and held[1] > now:
+            return None
+        token = secrets.token_hex(8)
+        self._leases[key] = (token, now + ttl)
+        return token
+
+    async def release_lease(self, key: str, token: str) -> None:
+        """Release, if `token` still holds the lease."""
+        held = self._leases.get(key)
+        if held is not None and held[0] == token:
+            del self._leases[key]

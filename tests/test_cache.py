@@ -1,0 +1,434 @@
+"""Caching and single-flight: freshness on an injected clock, coalescing against the fake."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import anyio
+import pytest
+
+from aioconnectmetrics import (
+    CachePolicy,
+    MemoryBackend,
+    Metric,
+    RetryPolicy,
+    ServiceUnavailableError,
+)
+from aioconnectmetrics._cache import Answer, CacheEntry, cache_key, fresh_until, newer_or_same
+from aioconnectmetrics._merge import Row
+from aioconnectmetrics._request import MetricsRequest
+from aioconnectmetrics.testing import FakeConnect, ManualClock
+
+from .conftest import NOW
+
+CURRENT = MetricsRequest("GetCurrentMetricData", "i", (Metric("CONTACTS_IN_QUEUE"),), ("q",))
+HISTORICAL = MetricsRequest("GetMetricData", "i", (Metric("CONTACTS_HANDLED"),), ("q",))
+FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
+
+
+def answer_at(snapshot: float | None, rows: int = 0) -> Answer:
+    snapshots = (datetime.fromtimestamp(snapshot, timezone.utc),) if snapshot is not None else ()
+    row = Row((None, None, None), None, None, {"CONTACTS_IN_QUEUE": 1.0})
+    return Answer((row,) * rows, snapshots, 1, 1)
+
+
+# -- pure freshness ----------------------------------------------------------------------
+def test_real_time_fresh_until_snapshot_plus_max_age() -> None:
+    """Real time: fresh until the snapshot is max_age old, measured from the snapshot."""
+    policy = CachePolicy(max_age=15, floor=1)
+    assert fresh_until(CURRENT, answer_at(NOW), NOW + 2, policy) == NOW + 15
+
+
+def test_real_time_floor_after_fetch() -> None:
+    """An old snapshot still stays fresh for `floor` seconds after the fetch."""
+    policy = CachePolicy(max_age=15, floor=1)
+    assert fresh_until(CURRENT, answer_at(NOW - 100), NOW, policy) == NOW + 1
+
+
+def test_historical_fresh_until_interval_closes_plus_lag() -> None:
+    """Historical: until the 5-minute interval of the fetch closes, plus the lag."""
+    policy = CachePolicy(publish_lag=30)
+    assert fresh_until(HISTORICAL, answer_at(None), NOW + 130, policy) == NOW + 300 + 30
+    assert fresh_until(HISTORICAL, answer_at(None), NOW - 0.001, policy) == NOW + 30
+    # Fetched as an interval opens, the 300 s cap comes before the close plus the lag.
+    assert fresh_until(HISTORICAL, answer_at(None), NOW, policy) == NOW + 300
+
+
+def test_nothing_lives_past_max_lifetime() -> None:
+    """The 300 s cap wins over a long max_age or lag."""
+    policy = CachePolicy(max_age=10_000, publish_lag=10_000)
+    assert fresh_until(CURRENT, answer_at(NOW), NOW, policy) == NOW + 300
+    assert fresh_until(HISTORICAL, answer_at(None), NOW, policy) == NOW + 300
+
+
+def test_never_step_back() -> None:
+    """An older snapshot may not replace a newer one."""
+    assert newer_or_same(answer_at(NOW + 15), answer_at(NOW))
+    assert newer_or_same(answer_at(NOW), answer_at(NOW))
+    assert not newer_or_same(answer_at(NOW), answer_at(NOW + 15))
+
+
+def test_keys_separate_tenants_and_ignore_page_size() -> None:
+    """Identity, region and endpoint are in the key; the page size is not."""
+    base = {"region": "us-east-1", "endpoint": "https://e", "identity": "alice"}
+    key = cache_key(CURRENT, **base)
+    assert key != cache_key(CURRENT, **(base | {"identity": "bob"}))
+    assert key != cache_key(CURRENT, **(base | {"region": "eu-west-2"}))
+    assert key != cache_key(CURRENT, **(base | {"endpoint": "https://other"}))
+    assert key == cache_key(
+        MetricsRequest(
+            "GetCurrentMetricData", "i", (Metric("CONTACTS_IN_QUEUE"),), ("q",), page_size=10
+        ),
+        **base,
+    )
+    assert "alice" not in key
+
+
+async def test_memory_backend_is_bounded_in_rows() -> None:
+    """The least recently used answers go first when the rows exceed the bound."""
+    backend = MemoryBackend(max_rows=25, clock=lambda: NOW)
+    for name in ("a", "b", "c"):
+        await backend.set(name, CacheEntry(answer_at(NOW, rows=10), NOW, NOW + 15), ttl=300)
+    assert await backend.get("a") is None
+    assert await backend.get("b") is not None
+    assert len(backend) == 2
+
+
+# -- against the fake ------------------------------------------------------------------------
+def fetches(fake: FakeConnect) -> int:
+    """First pages of GetCurrentMetricData the fake served: one per batch of a fan-out."""
+    return sum(
+        1
+        for r in fake.requests
+        if r.operation == "GetCurrentMetricData" and "NextToken" not in r.params
+    )
+
+
+async def test_real_time_expiry_at_the_exact_boundary(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """Served from the cache until snapshot + 15 s, fetched again at exactly that moment."""
+    queues = fake.add_queues(instance_id, 3)
+    async with fake.metrics_client(instance_id) as cm:
+        first = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        clock.advance(14.999)
+        again = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert fetches(fake) == 1
+        assert again == first
+        clock.advance(0.001)
+        later = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        stats = cm.cache_stats
+    assert fetches(fake) == 2
+    assert later.snapshot_time == first.snapshot_time + timedelta(seconds=15)  # type: ignore[operator]
+    assert (stats.hits, stats.misses, stats.fetches) == (1, 2, 2)
+
+
+async def test_historical_expiry_when_the_interval_closes(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """A historical answer fetched at 08:02:10 lives until 08:05:00 plus the 30 s lag."""
+    queues = fake.add_queues(instance_id, 3)
+    end = datetime.fromtimestamp(NOW, timezone.utc)
+    args: dict[str, Any] = {"start": end - timedelta(hours=1), "end": end, "queues": queues}
+    clock.advance(130)
+    async with fake.metrics_client(instance_id) as cm:
+        await cm.get_historical_metrics(["CONTACTS_HANDLED"], **args)
+        clock.advance(300 + 30 - 130 - 0.001)
+        await cm.get_historical_metrics(["CONTACTS_HANDLED"], **args)
+        assert len(fake.requests) == 1
+        clock.advance(0.001)
+        await cm.get_historical_metrics(["CONTACTS_HANDLED"], **args)
+    assert len(fake.requests) == 2
+
+
+async def test_cap_of_300_seconds(clock: ManualClock, fake: FakeConnect, instance_id: str) -> None:
+    """Even with a long max_age, an entry is fetched again 300 s after its fetch."""
+    queues = fake.add_queues(instance_id, 3)
+    async with fake.metrics_client(instance_id, cache=CachePolicy(max_age=3600)) as cm:
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        clock.advance(299.999)
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert fetches(fake) == 1
+        clock.advance(0.001)
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+    assert fetches(fake) == 2
+
+
+async def test_no_stepping_back(clock: ManualClock) -> None:
+    """A refresh that comes back with an older snapshot does not replace the newer answer."""
+    service_time = [NOW + 30]
+    with FakeConnect(clock=lambda: service_time[0], quotas=None) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        async with fake.metrics_client(instance_id, clock=clock) as cm:
+            newer = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+            service_time[0] = NOW  # the service answers from an older snapshot now
+            refreshed = await cm.get_current_metrics(
+                ["CONTACTS_IN_QUEUE"], queues=queues, cache="refresh"
+            )
+            cached = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert len(fake.requests) == 2
+    assert newer.snapshot_time == datetime.fromtimestamp(NOW + 30, timezone.utc)
+    assert refreshed.snapshot_time == newer.snapshot_time
+    assert cached.snapshot_time == newer.snapshot_time
+
+
+async def test_bypass_and_refresh(fake: FakeConnect, instance_id: str) -> None:
+    """Bypass neither reads nor writes; refresh fetches and writes."""
+    queues = fake.add_queues(instance_id, 3)
+    async with fake.metrics_client(instance_id) as cm:
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues, cache="bypass")
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues, cache="refresh")
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert cm.cache_stats.hits == 1
+    assert fetches(fake) == 3
+
+
+async def test_1000_concurrent_callers_make_one_fan_out(clock: ManualClock) -> None:
+    """1,000 identical concurrent calls: one fan-out in the fake's log, equal answers."""
+    with FakeConnect(clock=clock, quotas=None, latency=0.2) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 150)
+        answers = []
+        async with fake.metrics_client(instance_id) as cm:
+
+            async def ask() -> None:
+                answers.append(await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues))
+
+            async with anyio.create_task_group() as group:
+                for _ in range(1000):
+                    group.start_soon(ask)
+            stats = cm.cache_stats
+        assert fetches(fake) == 2  # two batches, once
+    assert len(answers) == 1000
+    assert all(a == answers[0] for a in answers)
+    assert (stats.fetches, stats.coalesced) == (1, 999)
+
+
+@pytest.mark.parametrize("who", ["leader", "one follower", "everyone"])
+async def test_cancelled_waiters(who: str, clock: ManualClock) -> None:
+    """A cancelled waiter leaves the others unharmed; the fetch stops when all have left."""
+    with FakeConnect(clock=clock, quotas=None, latency=0.3) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        outcomes: dict[int, str] = {}
+        async with fake.metrics_client(instance_id) as cm:
+            tasks_before = len(asyncio.all_tasks())
+            scopes = [anyio.CancelScope() for _ in range(4)]
+            doomed = {"leader": [0], "one follower": [2], "everyone": [0, 1, 2, 3]}[who]
+
+            async def ask(index: int) -> None:
+                with scopes[index]:
+                    await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+                    outcomes[index] = "answer"
+                    return
+                outcomes[index] = "cancelled"
+
+            async with anyio.create_task_group() as group:
+                for index in range(4):
+                    group.start_soon(ask, index)
+                    await anyio.wait_all_tasks_blocked()
+                for index in doomed:
+                    scopes[index].cancel()
+            assert len(asyncio.all_tasks()) == tasks_before  # nothing left running
+            stats = cm.cache_stats
+        expected = {i: "cancelled" if i in doomed else "answer" for i in range(4)}
+        assert outcomes == expected
+        assert stats.fetches == 1
+        if who == "everyone":
+            assert stats.entries == 0  # nothing was stored
+
+
+async def test_failure_reaches_every_waiter_and_is_not_cached(
+    fake: FakeConnect, instance_id: str
+) -> None:
+    """Every waiter of a failed fetch gets the error; the next call fetches again."""
+    queues = fake.add_queues(instance_id, 3)
+    rule = fake.inject_fault("error")
+    errors: list[BaseException] = []
+    async with fake.metrics_client(instance_id, retry=FAST) as cm:
+
+        async def ask() -> None:
+            try:
+                await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+            except ServiceUnavailableError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(ask)
+        fake.remove_fault(rule)
+        result = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+    assert len(errors) == 5
+    assert result.summary is not None
+    assert cm.cache_stats.fetches == 2
+
+
+async def test_partial_answers_are_not_cached(fake: FakeConnect, instance_id: str) -> None:
+    """A partial answer is returned on request but never stored."""
+    queues = fake.add_queues(instance_id, 150)
+    rule = fake.inject_fault(
+        "error", when=lambda p: queues[120] in p.get("Filters", {}).get("Queues", [])
+    )
+    async with fake.metrics_client(instance_id, retry=FAST) as cm:
+        partial = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues, partial=True)
+        fake.remove_fault(rule)
+        whole = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+    assert partial.partial
+    assert not whole.partial
+    assert whole.batches == 2
+
+
+async def test_tenants_never_share_entries(fake: FakeConnect, instance_id: str) -> None:
+    """Two clients with different credentials over one backend each fetch their own."""
+    queues = fake.add_queues(instance_id, 3)
+    backend = MemoryBackend(clock=fake.clock)
+    async with (
+        fake.metrics_client(instance_id, access_key="tenant-a", cache_backend=backend) as a,
+        fake.metrics_client(instance_id, access_key="tenant-b", cache_backend=backend) as b,
+    ):
+        await a.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        await b.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        await a.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert (a.cache_stats.hits, b.cache_stats.hits) == (1, 0)
+    assert [r.access_key for r in fake.requests] == ["tenant-a", "tenant-b"]
+    assert len(backend) == 2
+
+
+async def test_stale_while_revalidate(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """Within the grace, the last answer comes at once and one refresh runs behind it."""
+    queues = fake.add_queues(instance_id, 3)
+    policy = CachePolicy(stale_grace=30)
+    async with fake.metrics_client(instance_id, cache=policy) as cm:
+        first = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        clock.advance(20)  # 5 s past freshness, inside the grace
+        stale = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        stale_again = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert stale is not None
+        assert stale.snapshot_time == first.snapshot_time
+        assert cm.cache_stats.fetches == 2  # the refresh started at once
+        with anyio.fail_after(5):
+            await cm.wait_for_refreshes()
+        fresh = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        stats = cm.cache_stats
+    assert stale_again.snapshot_time == first.snapshot_time
+    assert fresh.snapshot_time == first.snapshot_time + timedelta(seconds=15)  # type: ignore[operator]
+    assert (stats.stale_served, stats.fetches) == (2, 2)  # one refresh for two stale answers
+
+
+async def test_drop_in_answers_are_copies(fake: FakeConnect, instance_id: str) -> None:
+    """Changing a drop-in response does not change what the next caller gets."""
+    queues = fake.add_queues(instance_id, 3)
+    kwargs: dict[str, Any] = {
+        "Filters": {"Queues": queues},
+        "Groupings": ["QUEUE"],
+        "CurrentMetrics": [{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}],
+    }
+    async with fake.metrics_client(instance_id) as cm:
+        first = await cm.get_current_metric_data(**kwargs)
+        first["MetricResults"][0]["Collections"][0]["Value"] = -1.0
+        second = await cm.get_current_metric_data(**kwargs)
+    assert second["MetricResults"][0]["Collections"][0]["Value"] != -1.0
+    assert fetches(fake) == 1
+
+
+async def test_closing_cancels_background_refreshes(clock: ManualClock) -> None:
+    """A refresh still running when the client closes is cancelled, not leaked."""
+    with FakeConnect(clock=clock, quotas=None) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        tasks_before = len(asyncio.all_tasks())
+        async with fake.metrics_client(instance_id, cache=CachePolicy(stale_grace=60)) as cm:
+            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+            fake.latency = 5.0
+            clock.advance(20)
+            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)  # stale
+            assert cm._flights  # the refresh is running
+        assert len(asyncio.all_tasks()) == tasks_before
+        fake.latency = 0.0
+
+
+def test_policy_is_checked() -> None:
+    """A bad policy names its field."""
+    with pytest.raises(ValueError, match="max_age"):
+        CachePolicy(max_age=-1)
+    with pytest.raises(ValueError, match="max_rows"):
+        CachePolicy(max_rows=0)
+
+
+async def test_cache_mode_is_checked(fake: FakeConnect, instance_id: str) -> None:
+    """An unknown cache mode is refused before any request."""
+    async with fake.metrics_client(instance_id) as cm:
+        with pytest.raises(ValueError, match="cache"):
+            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=["q"], cache="sometimes")
+    assert fake.requests == []
+
+
+# -- page-wise iteration -----------------------------------------------------------------
+async def test_pages_stream_every_row(fake: FakeConnect, instance_id: str) -> None:
+    """250 queues in pages of 40: every row once, batch by batch, page by page."""
+    queues = fake.add_queues(instance_id, 250)
+    seen: list[tuple[int, int, int]] = []
+    ids: list[str] = []
+    async with fake.metrics_client(instance_id) as cm:
+        async for page in cm.iter_current_pages(
+            ["CONTACTS_IN_QUEUE"], queues=queues, page_size=40
+        ):
+            seen.append((page.batch, page.page, len(page.rows)))
+            ids += [str(r.queue_id) for r in page.rows]
+            assert not page.restarted
+    assert seen == [
+        (0, 0, 40),
+        (0, 1, 40),
+        (0, 2, 20),
+        (1, 0, 40),
+        (1, 1, 40),
+        (1, 2, 20),
+        (2, 0, 40),
+        (2, 1, 10),
+    ]
+    assert sorted(ids) == sorted(queues)
+
+
+async def test_an_old_token_is_never_sent(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """A consumer slower than the token's life minus the margin restarts the batch cleanly."""
+    queues = fake.add_queues(instance_id, 30)
+    pages = []
+    async with fake.metrics_client(instance_id) as cm:
+        async for page in cm.iter_current_pages(
+            ["CONTACTS_IN_QUEUE"], queues=queues, page_size=10
+        ):
+            pages.append((page.page, page.restarted, page.snapshot_time))
+            if len(pages) == 2:
+                clock.advance(270)  # 300 s life minus the 30 s margin
+        stats = cm.stats
+    assert [(p, r) for p, r, _ in pages] == [
+        (0, False),
+        (1, False),
+        (0, True),
+        (1, False),
+        (2, False),
+    ]
+    assert pages[2][2] == pages[0][2] + timedelta(seconds=270)  # type: ignore[operator]
+    # The token of page 1 was not sent after the pause: the batch began again instead.
+    assert ["NextToken" in r.params for r in fake.requests] == [False, True, False, True, True]
+    assert stats.restarts == 1
+
+
+async def test_streaming_needs_rows_of_one_batch(fake: FakeConnect, instance_id: str) -> None:
+    """Ungrouped rows would need combining: streaming them is refused at once."""
+    async with fake.metrics_client(instance_id) as cm:
+        with pytest.raises(ValueError, match="groupings"):
+            cm.iter_current_pages(
+                ["CONTACTS_IN_QUEUE"], queues=["q"], groupings=["CHANNEL"], channels=["VOICE"]
+            )
+        with pytest.raises(ValueError, match="page_size"):
+            cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=["q"], page_size=0)
+    assert fake.requests == []
