@@ -17,12 +17,13 @@ behind a small async interface (`CacheBackend`), which a shared store can implem
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -124,29 +125,31 @@ def newer_or_same(candidate: Answer, stored: Answer) -> bool:
     return new is None or old is None or new >= old
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def cache_key(
     request: MetricsRequest,
     *,
     region: str,
     endpoint: str,
     identity: str,
-    extra: Sequence[object] = (),
+    extra: tuple[object, ...] = (),
 ) -> str:
     """The key of a request asked by this identity, through this endpoint and region."""
+    return _cache_key(request, region, endpoint, identity, extra)
+
+
+# Requests are frozen and hashable: a service asking the same thing again reuses its key.
+@functools.lru_cache(maxsize=1024)
+def _cache_key(
+    request: MetricsRequest, region: str, endpoint: str, identity: str, extra: tuple[object, ...]
+) -> str:
     fields = attrs.asdict(request, recurse=False)
     fields.pop("page_size")  # the page size does not change the answer
-    described = {k: _jsonable(v) for k, v in sorted(fields.items())}
-    described["metrics"] = [m.key for m in request.metrics]
+    fields["metrics"] = [m.key for m in request.metrics]
+    for name in ("start_time", "end_time"):
+        if fields[name] is not None:
+            fields[name] = fields[name].timestamp()
     who = {"region": region, "endpoint": endpoint, "identity": identity}
-    text = json.dumps([described, who, [_jsonable(x) for x in extra]], sort_keys=True)
+    text = json.dumps([fields, who, list(extra)], sort_keys=True)
     return "acm:v1:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ and what is allowed. Pure: the caller passes the region and the current time.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -156,13 +157,29 @@ def normalise_resources(
 ) -> tuple[str, ...]:
     """IDs and ARNs to IDs, de-duplicated in order; ARNs must be of this instance and region.
 
-    `kind` is ``queue`` or ``routing-profile``.
+    `kind` is ``queue`` or ``routing-profile``. Memoised: a service that asks about the
+    same thousand queues every few seconds checks them once.
     """
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidRequestError(field, values, "expected a list of strings")
+    items = tuple(values)
+    try:
+        return _normalise_memo(items, field, kind, instance_id, region)
+    except TypeError:
+        # Unhashable items (not strings): the unmemoised check says which and why.
+        return _normalise(items, field, kind, instance_id, region)
+
+
+def _normalise(
+    items: tuple[Any, ...], field: str, kind: str, instance_id: str, region: str
+) -> tuple[str, ...]:
     ids: dict[str, None] = {}
-    for value in _strings(values, field):
-        match = _ARN.fullmatch(value)
-        if match:
-            if match["kind"] != kind:
+    for value in items:
+        if not isinstance(value, str):
+            raise InvalidRequestError(field, value, "every item must be a string")
+        if value.startswith("arn:"):
+            match = _ARN.fullmatch(value)
+            if match is None or match["kind"] != kind:
                 raise InvalidRequestError(field, value, f"expected a {kind} ID or ARN")
             if match["instance"] != instance_id or match["region"] != region:
                 raise InvalidRequestError(
@@ -178,6 +195,9 @@ def normalise_resources(
     if not ids:
         raise InvalidRequestError(field, [], f"give at least one {kind}")
     return tuple(ids)
+
+
+_normalise_memo = functools.lru_cache(maxsize=256)(_normalise)
 
 
 def _channels(value: Any, field: str) -> tuple[str, ...] | None:

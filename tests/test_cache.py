@@ -72,16 +72,23 @@ def test_never_step_back() -> None:
 
 def test_keys_separate_tenants_and_ignore_page_size() -> None:
     """Identity, region and endpoint are in the key; the page size is not."""
-    base = {"region": "us-east-1", "endpoint": "https://e", "identity": "alice"}
-    key = cache_key(CURRENT, **base)
-    assert key != cache_key(CURRENT, **(base | {"identity": "bob"}))
-    assert key != cache_key(CURRENT, **(base | {"region": "eu-west-2"}))
-    assert key != cache_key(CURRENT, **(base | {"endpoint": "https://other"}))
-    assert key == cache_key(
+
+    def key_of(
+        request: MetricsRequest,
+        region: str = "us-east-1",
+        endpoint: str = "https://e",
+        identity: str = "alice",
+    ) -> str:
+        return cache_key(request, region=region, endpoint=endpoint, identity=identity)
+
+    key = key_of(CURRENT)
+    assert key != key_of(CURRENT, identity="bob")
+    assert key != key_of(CURRENT, region="eu-west-2")
+    assert key != key_of(CURRENT, endpoint="https://other")
+    assert key == key_of(
         MetricsRequest(
             "GetCurrentMetricData", "i", (Metric("CONTACTS_IN_QUEUE"),), ("q",), page_size=10
         ),
-        **base,
     )
     assert "alice" not in key
 
