@@ -9,6 +9,7 @@ from ._cache import CacheBackend, CacheEntry, CachePolicy, CacheStats, MemoryBac
 from ._catalog import CHANNELS
 from ._client import ClientStats, ConnectMetrics, QueueInfo
 from ._errors import (
+    ConfigurationError,
     ConnectionFailedError,
     ConnectMetricsError,
     DeadlineExceededError,
@@ -35,6 +36,7 @@ __all__ = [
     "CachePolicy",
     "CacheStats",
     "ClientStats",
+    "ConfigurationError",
     "ConnectMetrics",
     "ConnectMetricsError",
     "ConnectionFailedError",

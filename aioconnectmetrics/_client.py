@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import anyio.abc
 import attrs
+import botocore.exceptions
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
@@ -29,6 +30,7 @@ from ._cache import (
 )
 from ._catalog import TOKEN_LIFETIME_SECONDS
 from ._errors import (
+    ConfigurationError,
     ConnectionFailedError,
     ConnectMetricsError,
     DeadlineExceededError,
@@ -125,6 +127,8 @@ class ConnectMetrics:
         cache_backend: where entries live; default: in memory, bounded by the policy.
         queue_list_ttl: seconds that ``queues="all"`` discovery is reused.
         clock: seconds since the epoch (for "24 hours ago" and discovery TTL); injectable.
+        on_progress: told ``(batches done, batches in all)`` as each batch of a fetch
+            finishes, for progress displays.
     """
 
     def __init__(
@@ -147,6 +151,7 @@ class ConnectMetrics:
         cache_backend: CacheBackend | None = None,
         queue_list_ttl: float = 300.0,
         clock: Callable[[], float] = time.time,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if instance_id is not None:
             check_instance_id(instance_id)
@@ -178,6 +183,7 @@ class ConnectMetrics:
         self._flights: dict[str, _Flight] = {}
         self._tasks: anyio.abc.TaskGroup | None = None
         self._clock = clock
+        self._on_progress = on_progress
         self.limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self.identity: str | None = None
@@ -204,9 +210,13 @@ class ConnectMetrics:
                 max_pool_connections=self._max_concurrency,
             )
             kwargs = {k: v for k, v in self._client_kwargs.items() if v is not None}
-            self._client = await stack.enter_async_context(
-                session.create_client("connect", config=config, **kwargs)
-            )
+            try:
+                self._client = await stack.enter_async_context(
+                    session.create_client("connect", config=config, **kwargs)
+                )
+            except (botocore.exceptions.NoRegionError, botocore.exceptions.ProfileNotFound) as exc:
+                await stack.aclose()
+                raise ConfigurationError(str(exc)) from exc
         # Shared fetches and background refreshes run here, not in the caller's task, so
         # that one caller leaving does not cancel what others wait for. Entered after
         # the client, so it closes first.
@@ -780,7 +790,11 @@ class ConnectMetrics:
             self._counts["batches"] += 1
             self._counts["pages"] += answer.pages
             self._counts["restarts"] += answer.restarts
+            if self._on_progress is not None:
+                self._on_progress(len(answers), total)
 
+        batches = list(batches)
+        total = len(batches)
         async with anyio.create_task_group() as group:
             for batch in batches:
                 group.start_soon(run, batch, group.cancel_scope)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
+
+import anyio
 
 from ._client import ConnectMetrics
 from ._request import Metric
@@ -115,22 +118,46 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
             _summary_rows(history.summary),
         )
     )
-    stats = cm.stats
+    # Ask again: a fresh answer comes from the cache, and 200 callers at once share one
+    # fetch of something new.
+    again = await cm.get_current_metrics(
+        ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_ONLINE", "AGENTS_AVAILABLE"],
+        queues="all",
+    )
+    assert again == summary
+    async with anyio.create_task_group() as group:
+        for _ in range(200):
+            group.start_soon(
+                functools.partial(cm.get_current_metrics, ["CONTACTS_IN_QUEUE"], queues="all")
+            )
+    stats, cache = cm.stats, cm.cache_stats
     out("")
     out(
         f"Requests: {stats.calls} HTTP calls, {stats.pages} pages, {stats.batches} batches, "
-        f"{stats.restarts} page restarts, errors: {dict(stats.errors) or 'none'}"
+        f"{stats.restarts} page restarts, {stats.throttles} throttled, "
+        f"errors: {dict(stats.errors) or 'none'}"
     )
+    out(
+        f"Cache: {cache.hits} hits, {cache.misses} misses, {cache.coalesced} callers sharing "
+        f"a fetch, {cache.fetches} upstream fetches (200 concurrent asks cost 1)"
+    )
+    for (_, region, operation), bucket in sorted(cm.limiter.stats().items()):
+        out(
+            f"Limiter {operation} ({region}): {bucket.acquired} tokens, waited "
+            f"{bucket.waited_seconds:.2f} s in all to stay under the quota, "
+            f"{bucket.throttles} throttles, rate now {bucket.rate:.2f}/s"
+        )
 
 
-async def run_demo(out: Callable[[str], None] = print) -> None:
+async def run_demo(out: Callable[[str], None] = print, *, queues: int = DEMO_QUEUES) -> None:
     """Start the fake service with a realistic contact centre and run the tour."""
     from .testing import FakeConnect  # noqa: PLC0415 - the optional `testing` extra
 
     async with FakeConnect(seed=2024, latency=DEMO_LATENCY) as fake:
         instance_id = fake.add_instance(alias="demo")
-        fake.populate(instance_id, queues=DEMO_QUEUES)
-        out(f"Fake Amazon Connect at {fake.endpoint_url}, instance {instance_id}")
+        fake.populate(instance_id, queues=queues)
+        out(f"Fake Amazon Connect at {fake.endpoint_url} ({DEMO_LATENCY * 1000:.0f} ms latency,")
+        out(f"the real quotas), instance {instance_id} with {queues} queues")
         out("")
         async with fake.metrics_client(instance_id) as cm:
-            await tour(cm, DEMO_QUEUES, out)
+            await tour(cm, queues, out)

@@ -4,6 +4,7 @@
 
     ConnectMetricsError
     ├── InvalidRequestError (also ValueError)   bad input, raised before any network call
+    ├── ConfigurationError                      no credentials, no region, unusable config
     ├── ServiceError                            the service answered with an error
     │   ├── ThrottledError                      429 ThrottlingException, after our retries
     │   ├── ResourceNotFoundError               unknown instance (or resource)
@@ -43,6 +44,10 @@ class InvalidRequestError(ConnectMetricsError, ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{field}: got {value!r}; {allowed}")
+
+
+class ConfigurationError(ConnectMetricsError):
+    """The client cannot be set up or sign requests: no credentials, no region, ..."""
 
 
 class ServiceError(ConnectMetricsError):

@@ -18,6 +18,7 @@ import attrs
 import botocore.exceptions
 
 from ._errors import (
+    ConfigurationError,
     ConnectionFailedError,
     ConnectMetricsError,
     PaginationError,
@@ -96,6 +97,13 @@ class ClientCaller:
             raise error from exc
         except (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
             error = ConnectionFailedError(operation, type(exc).__name__)
+            raise error from exc
+        except (
+            botocore.exceptions.NoCredentialsError,
+            botocore.exceptions.PartialCredentialsError,
+            botocore.exceptions.NoRegionError,
+        ) as exc:
+            error = ConfigurationError(f"{operation}: {exc}")
             raise error from exc
         finally:
             if self._on_call is not None:

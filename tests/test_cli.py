@@ -1,0 +1,297 @@
+"""The command line against the fake: every subcommand and format, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aioconnectmetrics._cli import main
+from aioconnectmetrics.testing import FakeConnect, ManualClock
+
+from .conftest import NOW
+from .truth import current_truth
+
+
+@pytest.fixture(name="cli_fake")
+def _cli_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, str, list[str]]]:
+    """A fake with 150 queues on the real clock; the CLI's credentials point at it."""
+    with FakeConnect(quotas=None, seed=9) as fake:
+        instance_id = fake.add_instance()
+        queues = list(fake.populate(instance_id, queues=150).queue_ids)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cli")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-secret")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        yield fake, instance_id, queues
+
+
+def run(fake: FakeConnect, *argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [*argv, "--endpoint-url", fake.endpoint_url, "--region", fake.region_name],
+        out=out,
+        err=err,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_current_json_matches_the_service(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """The current command, as JSON, prints every queue's row with the service's values."""
+    fake, instance_id, queues = cli_fake
+    code, out, err = run(
+        fake,
+        "current",
+        "CONTACTS_IN_QUEUE",
+        "--instance-id",
+        instance_id,
+        "--all-queues",
+        "--group-by",
+        "QUEUE",
+        "--format",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    truth = current_truth(
+        fake, instance_id, ["CONTACTS_IN_QUEUE"], queues=queues, groupings=["QUEUE"]
+    )
+    got = {row["queue_id"]: row["CONTACTS_IN_QUEUE"] for row in document["rows"]}
+    assert got == {key[0]: values["CONTACTS_IN_QUEUE"] for key, values in truth.items()}
+    assert document["batches"] == 2
+
+
+def test_current_summary_table_marks_approximate_values(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """The table shows the summary, with bounds for approximate agent counts."""
+    fake, instance_id, _ = cli_fake
+    code, out, _ = run(
+        fake,
+        "current",
+        "AGENTS_ONLINE",
+        "CONTACTS_IN_QUEUE",
+        "--instance-id",
+        instance_id,
+        "--all-queues",
+        "--format",
+        "table",
+    )
+    assert code == 0
+    assert "AGENTS_ONLINE" in out
+    assert "~ (" in out  # the approximate mark with its bounds
+    assert "2 batches" in out
+
+
+def test_current_csv(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """CSV has a header and one line per queue and channel."""
+    fake, instance_id, queues = cli_fake
+    code, out, _ = run(
+        fake,
+        "current",
+        "CONTACTS_IN_QUEUE",
+        "--instance-id",
+        instance_id,
+        "--queues",
+        *queues[:5],
+        "--channels",
+        "VOICE",
+        "CHAT",
+        "--group-by",
+        "QUEUE",
+        "CHANNEL",
+        "--format",
+        "csv",
+    )
+    rows = list(csv.reader(io.StringIO(out)))
+    assert code == 0
+    assert rows[0] == ["queue_id", "channel", "CONTACTS_IN_QUEUE"]
+    assert {r[0] for r in rows[1:]} <= set(queues[:5])
+    assert {r[1] for r in rows[1:]} <= {"VOICE", "CHAT"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_historical_last_hour(fmt: str, cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """The historical command with --last 1h works in every format."""
+    fake, instance_id, _ = cli_fake
+    code, out, err = run(
+        fake,
+        "historical",
+        "CONTACTS_HANDLED",
+        "SERVICE_LEVEL_60",
+        "--instance-id",
+        instance_id,
+        "--all-queues",
+        "--last",
+        "1h",
+        "--format",
+        fmt,
+    )
+    assert (code, err) == (0, "")
+    assert "SERVICE_LEVEL_60" in out
+    if fmt == "json":
+        assert json.loads(out)["rows"][0]["CONTACTS_HANDLED"] >= 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_queues(fmt: str, cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """The queues command lists every queue."""
+    fake, instance_id, queues = cli_fake
+    code, out, _ = run(fake, "queues", "--instance-id", instance_id, "--format", fmt)
+    assert code == 0
+    if fmt == "json":
+        assert sorted(q["id"] for q in json.loads(out)) == sorted(queues)
+    elif fmt == "csv":
+        assert len(out.strip().splitlines()) == 151
+    else:
+        assert "150 queues" in out
+
+
+def test_watch_prints_only_new_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch command prints each snapshot once, a new one only when it has moved on."""
+    clock = ManualClock(NOW)
+    polls: list[int] = []
+
+    def every_other_poll(operation: str, params: Any) -> None:
+        if operation == "GetCurrentMetricData":
+            polls.append(1)
+            if len(polls) % 2 == 0:
+                clock.advance(15)  # a new snapshot every second poll
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cli")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-secret")
+    with FakeConnect(clock=clock, quotas=None) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        fake.add_hook(every_other_poll)
+        code, out, _ = run(
+            fake,
+            "watch",
+            "CONTACTS_IN_QUEUE",
+            "--instance-id",
+            instance_id,
+            "--queues",
+            *queues,
+            "--interval",
+            "0",
+            "--count",
+            "3",
+            "--format",
+            "json",
+        )
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [line["snapshot_time"][11:19] for line in lines] == ["08:00:00", "08:00:15", "08:00:30"]
+    assert len(polls) == 4  # the third poll saw a snapshot already printed: not shown
+
+
+def test_demo_prints_the_tour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo command runs the tour against its own fake service."""
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["demo", "--queues", "120"], out=out, err=err) == 0
+    text = out.getvalue()
+    assert "Instance summary over 2 batches" in text
+    assert "The last hour" in text
+    assert "Cache: 1 hits" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["current", "AGENTS_BORED", "--all-queues"], "AGENTS_BORED"),
+        (["current", "AGENTS_ONLINE"], "--queues"),
+        (["current", "AGENTS_ONLINE", "--all-queues", "--group-by", "CHANNEL"], "channel filter"),
+        (["historical", "CONTACTS_HANDLED", "--all-queues"], "--last"),
+        (["historical", "CONTACTS_HANDLED", "--all-queues", "--last", "5x"], "30m or 2h"),
+        (
+            [
+                "historical",
+                "CONTACTS_HANDLED",
+                "--all-queues",
+                "--start",
+                "2026-11-24T08:00",
+                "--end",
+                "2026-11-24T09:00Z",
+            ],
+            "time zone",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_message(
+    argv: list[str], message: str, cli_fake: tuple[FakeConnect, str, list[str]]
+) -> None:
+    """Bad input exits 2 with a message that names what is wrong, before any request."""
+    fake, instance_id, _ = cli_fake
+    code, out, err = run(fake, *argv, "--instance-id", instance_id)
+    assert code == 2
+    assert message in err
+    assert out == ""
+    assert fake.requests == []
+
+
+def test_missing_instance_and_unknown_command(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """No instance ID, or no command, exits 2."""
+    fake, _, _ = cli_fake
+    code, _, err = run(fake, "current", "AGENTS_ONLINE", "--all-queues")
+    assert code == 2
+    assert "--instance-id" in err
+    assert main([], out=io.StringIO(), err=io.StringIO()) == 2
+
+
+def test_service_error_exits_3(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """An unknown instance is the service's error, exit 3."""
+    fake, _, _ = cli_fake
+    code, _, err = run(
+        fake, "current", "AGENTS_ONLINE", "--instance-id", "no-such", "--queues", "q1"
+    )
+    assert code == 3
+    assert "ResourceNotFoundException" in err
+
+
+def test_partial_failure_exits_4(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """A batch failing for good: exit 4; with --partial the rest is printed too."""
+    fake, instance_id, queues = cli_fake
+    fake.inject_fault(
+        "error", when=lambda p: queues[120] in p.get("Filters", {}).get("Queues", [])
+    )
+    argv = [
+        "current",
+        "CONTACTS_IN_QUEUE",
+        "--instance-id",
+        instance_id,
+        "--queues",
+        *queues,
+        "--group-by",
+        "QUEUE",
+        "--format",
+        "json",
+    ]
+    code, out, err = run(fake, *argv)
+    assert (code, out) == (4, "")
+    assert "--partial" in err
+    code, out, err = run(fake, *argv, "--partial")
+    assert code == 4
+    assert len(json.loads(out)["rows"]) == 100
+    assert "some batches failed" in err
+
+
+def test_no_credentials_is_explained(
+    monkeypatch: pytest.MonkeyPatch, cli_fake: tuple[FakeConnect, str, list[str]]
+) -> None:
+    """Without credentials: exit 3 and what to set up, not a traceback."""
+    fake, instance_id, _ = cli_fake
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, _, err = run(
+        fake, "current", "AGENTS_ONLINE", "--instance-id", instance_id, "--all-queues"
+    )
+    assert code == 3
+    assert "credentials" in err.lower()
