@@ -18,7 +18,15 @@ from aioconnectmetrics.testing import FakeConnect
 
 ROOT = Path(__file__).parent.parent
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-DOCUMENTS = ["README.md", "docs/guide.md", "docs/quota.md", "docs/metrics.md", "docs/caching.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/guide.md",
+    "docs/quota.md",
+    "docs/metrics.md",
+    "docs/caching.md",
+    "docs/configuration.md",
+    "docs/troubleshooting.md",
+]
 
 
 def python_blocks(path: Path) -> list[str]:
