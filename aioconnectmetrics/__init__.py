@@ -9,6 +9,7 @@ from ._cache import CacheBackend, CacheEntry, CachePolicy, CacheStats, MemoryBac
 from ._catalog import CHANNELS
 from ._client import ClientStats, ConnectMetrics, QueueInfo
 from ._errors import (
+    BackendUnavailableError,
     ConfigurationError,
     ConnectionFailedError,
     ConnectMetricsError,
@@ -29,6 +30,7 @@ from ._result import MetricRow, MetricsPage, MetricsResult
 from ._retry import RetryPolicy
 
 __all__ = [
+    "BackendUnavailableError",
     "BucketStats",
     "CHANNELS",
     "CacheBackend",

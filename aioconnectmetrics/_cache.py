@@ -24,7 +24,8 @@ import math
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import attrs
@@ -32,7 +33,7 @@ import cachetools
 
 from ._catalog import INTERVAL_SECONDS, TOKEN_LIFETIME_SECONDS
 from ._errors import ConnectMetricsError
-from ._merge import Row
+from ._merge import NOTHING_APPROXIMATE, Row
 from ._request import CURRENT_OP, MetricsRequest, check_count, check_positive
 
 
@@ -153,6 +154,67 @@ def _cache_key(
     return "acm:v1:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+#: The format version of stored entries; entries of another version are misses.
+FORMAT_VERSION = 1
+
+
+def entry_to_json(entry: CacheEntry) -> str:
+    """A stored entry as JSON (shared stores never hold pickles)."""
+    answer = entry.answer
+    rows = [
+        [
+            list(row.key),
+            row.queue_arn,
+            row.routing_profile_arn,
+            row.values,
+            {k: list(v) if v else None for k, v in row.approximate.items()},
+            row.raw,
+        ]
+        for row in answer.rows
+    ]
+    document = {
+        "v": FORMAT_VERSION,
+        "fetched_at": entry.fetched_at,
+        "fresh_until": entry.fresh_until,
+        "snapshots": [t.timestamp() for t in answer.snapshots],
+        "batches": answer.batches,
+        "pages": answer.pages,
+        "rows": rows,
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def entry_from_json(text: str | bytes) -> CacheEntry | None:
+    """The entry stored as `text`; None for another format version or a broken entry."""
+    try:
+        document = json.loads(text)
+        if document.get("v") != FORMAT_VERSION:
+            return None
+        rows = tuple(
+            Row(
+                (key[0], key[1], key[2]),
+                queue_arn,
+                profile_arn,
+                values,
+                MappingProxyType({k: (v[0], v[1]) if v else None for k, v in approximate.items()})
+                if approximate
+                else NOTHING_APPROXIMATE,
+                raw,
+            )
+            for key, queue_arn, profile_arn, values, approximate, raw in document["rows"]
+        )
+        snapshots = tuple(datetime.fromtimestamp(t, timezone.utc) for t in document["snapshots"])
+        answer = Answer(
+            rows=rows,
+            snapshots=snapshots,
+            batches=document["batches"],
+            pages=document["pages"],
+        )
+        return CacheEntry(answer, document["fetched_at"], document["fresh_until"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
 class CacheBackend(Protocol):
     """Where entries live.
 
@@ -171,6 +233,9 @@ class CacheBackend(Protocol):
 
     async def release_lease(self, key: str, token: str) -> None:
         """Give the lease back, if `token` still holds it."""
+
+    async def renew_lease(self, key: str, token: str, ttl: float) -> bool:
+        """Extend the lease by `ttl` seconds, if `token` still holds it."""
 
 
 class MemoryBackend:
@@ -221,3 +286,11 @@ class MemoryBackend:
         held = self._leases.get(key)
         if held is not None and held[0] == token:
             del self._leases[key]
+
+    async def renew_lease(self, key: str, token: str, ttl: float) -> bool:
+        """Extend, if `token` still holds the lease."""
+        held = self._leases.get(key)
+        if held is None or held[0] != token:
+            return False
+        self._leases[key] = (token, self._now() + ttl)
+        return True

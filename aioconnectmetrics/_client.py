@@ -50,7 +50,7 @@ from ._fetch import (
     logger,
 )
 from ._identity import credential_identity
-from ._limiter import RateLimiter
+from ._limiter import Limiter, RateLimiter
 from ._merge import BatchAnswer, merge
 from ._plan import batch_params, fetch_metrics, plan_batches
 from ._request import (
@@ -58,6 +58,7 @@ from ._request import (
     check_count,
     check_instance_id,
     check_page_size,
+    check_positive,
     check_queue_types,
     current_request,
     current_request_from_kwargs,
@@ -126,6 +127,8 @@ class ConnectMetrics:
             caching and single-flight off.
         cache_backend: where entries live; default: in memory, bounded by the policy.
         queue_list_ttl: seconds that ``queues="all"`` discovery is reused.
+        lease_ttl: with a shared cache backend, how long a process's right to fetch a
+            key lasts unless renewed (it is renewed every third of it while fetching).
         clock: seconds since the epoch (for "24 hours ago" and discovery TTL); injectable.
         on_progress: told ``(batches done, batches in all)`` as each batch of a fetch
             finishes, for progress displays.
@@ -142,7 +145,7 @@ class ConnectMetrics:
         aws_access_key_id: str | None = None,
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         retry: RetryPolicy | None = None,
         max_concurrency: int = 32,
         pagination_restarts: int = 3,
@@ -150,6 +153,7 @@ class ConnectMetrics:
         cache: CachePolicy | None = CachePolicy(),  # noqa: B008 - immutable
         cache_backend: CacheBackend | None = None,
         queue_list_ttl: float = 300.0,
+        lease_ttl: float = 10.0,
         clock: Callable[[], float] = time.time,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
@@ -172,6 +176,8 @@ class ConnectMetrics:
         self._restarts = pagination_restarts
         self._partial = partial
         self._queue_list_ttl = queue_list_ttl
+        self._lease_ttl = check_positive("lease_ttl", lease_ttl)
+        self._lease_poll = min(0.05, self._lease_ttl / 10)
         self.cache_policy = cache
         # (Not `cache_backend or ...`: an empty backend has a length of 0, so is falsy.)
         self._backend: CacheBackend = (
@@ -184,7 +190,7 @@ class ConnectMetrics:
         self._tasks: anyio.abc.TaskGroup | None = None
         self._clock = clock
         self._on_progress = on_progress
-        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.limiter: Limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self.identity: str | None = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -518,8 +524,7 @@ class ConnectMetrics:
         try:
             with anyio.CancelScope() as flight.scope:
                 try:
-                    answer = await self._compute(caller, request, spread)
-                    flight.answer = await self._store(key, request, answer)
+                    flight.answer = await self._fetch_under_lease(key, caller, request, spread)
                 except Exception as exc:  # noqa: BLE001 - handed to every waiter
                     flight.error = exc
         finally:
@@ -528,6 +533,65 @@ class ConnectMetrics:
             if self._flights.get(key) is flight:
                 del self._flights[key]
             flight.done.set()
+
+    async def _fetch_under_lease(
+        self, key: str, caller: Caller, request: MetricsRequest, spread: float | None
+    ) -> Answer:
+        """Fetch, unless another process already does: then wait for its answer.
+
+        The lease (shorter than any cache lifetime, renewed while the fetch runs) says who
+        fetches a key. A process that does not get it polls the backend for the answer;
+        if the holder dies, its lease runs out and another process takes over.
+        """
+        while True:
+            token = await self._backend.acquire_lease(key, self._lease_ttl)
+            if token is not None:
+                stored: Answer | None = None
+                error: Exception | None = None
+                try:
+                    async with anyio.create_task_group() as renewals:
+                        renewals.start_soon(self._renew_lease, key, token)
+                        # Caught here and raised below, so that callers see the error
+                        # itself, not a task group's ExceptionGroup around it.
+                        try:
+                            answer = await self._compute(caller, request, spread)
+                            stored = await self._store(key, request, answer)
+                        except Exception as exc:  # noqa: BLE001 - re-raised below
+                            error = exc
+                        finally:
+                            renewals.cancel_scope.cancel()
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await self._backend.release_lease(key, token)
+                if error is not None:
+                    raise error
+                assert stored is not None
+                return stored
+            entry = await self._await_other_process(key)
+            if entry is not None:
+                return entry.answer
+
+    async def _renew_lease(self, key: str, token: str) -> None:
+        while True:
+            await anyio.sleep(self._lease_ttl / 3)
+            if not await self._backend.renew_lease(key, token, self._lease_ttl):
+                logger.warning(
+                    "lost the fetch lease of a cache key; another process may fetch it too"
+                )
+                return
+
+    async def _await_other_process(self, key: str) -> CacheEntry | None:
+        """Poll until a fresh entry appears, or the lease is free again (None)."""
+        while True:
+            await anyio.sleep(self._lease_poll)
+            entry = await self._backend.get(key)
+            if entry is not None and self._clock() < entry.fresh_until:
+                self._cache_counts["coalesced"] += 1
+                return entry
+            probe = await self._backend.acquire_lease(key, self._lease_ttl)
+            if probe is not None:
+                await self._backend.release_lease(key, probe)
+                return None
 
     async def _store(self, key: str, request: MetricsRequest, answer: Answer) -> Answer:
         """Cache a complete answer, unless the cache already holds a newer snapshot."""

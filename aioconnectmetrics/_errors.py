@@ -5,6 +5,7 @@
     ConnectMetricsError
     ├── InvalidRequestError (also ValueError)   bad input, raised before any network call
     ├── ConfigurationError                      no credentials, no region, unusable config
+    ├── BackendUnavailableError                 a shared backend (Redis) cannot be reached
     ├── ServiceError                            the service answered with an error
     │   ├── ThrottledError                      429 ThrottlingException, after our retries
     │   ├── ResourceNotFoundError               unknown instance (or resource)
@@ -48,6 +49,10 @@ class InvalidRequestError(ConnectMetricsError, ValueError):
 
 class ConfigurationError(ConnectMetricsError):
     """The client cannot be set up or sign requests: no credentials, no region, ..."""
+
+
+class BackendUnavailableError(ConnectMetricsError):
+    """A shared backend (Redis) could not be reached in time, and no fallback is allowed."""
 
 
 class ServiceError(ConnectMetricsError):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
+from typing import Protocol
 
 import anyio
 import attrs
@@ -141,6 +142,10 @@ class TokenBucket:
         self._waited += wait
         return wait
 
+    async def report_throttle(self) -> None:
+        """The service throttled a request (the async form every bucket has)."""
+        self.throttled()
+
     def throttled(self) -> None:
         """The service throttled a request: halve the rate and empty the bucket."""
         now = self._refill()
@@ -153,6 +158,26 @@ class TokenBucket:
     def stats(self) -> BucketStats:
         """Counters so far."""
         return BucketStats(self._acquired, self._waited, self._throttles, self.rate)
+
+
+class Bucket(Protocol):
+    """What the retry layer needs of a bucket: in-process or shared (Redis)."""
+
+    async def acquire(self) -> float:
+        """Take one token, waiting if needed; return the seconds waited."""
+
+    async def report_throttle(self) -> None:
+        """The service throttled a request: slow down."""
+
+
+class Limiter(Protocol):
+    """What a client needs of a limiter: a bucket per (identity, region, operation)."""
+
+    def bucket(self, identity: str, region: str, operation: str) -> Bucket | None:
+        """The bucket for these, or None for an operation with no quota."""
+
+    def stats(self) -> Mapping[tuple[str, str, str], BucketStats]:
+        """Counters per (identity, region, operation) of the buckets this process used."""
 
 
 class RateLimiter:

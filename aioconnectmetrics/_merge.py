@@ -37,7 +37,7 @@ from ._request import Metric, MetricsRequest
 RowKey = tuple[str | None, str | None, str | None]
 
 
-_NOTHING_APPROXIMATE: Mapping[str, tuple[float, float] | None] = MappingProxyType({})
+NOTHING_APPROXIMATE: Mapping[str, tuple[float, float] | None] = MappingProxyType({})
 
 
 class Row(NamedTuple):
@@ -52,7 +52,7 @@ class Row(NamedTuple):
     queue_arn: str | None
     routing_profile_arn: str | None
     values: dict[str, float | None]
-    approximate: Mapping[str, tuple[float, float] | None] = _NOTHING_APPROXIMATE
+    approximate: Mapping[str, tuple[float, float] | None] = NOTHING_APPROXIMATE
     raw: Mapping[str, Any] | None = None
 
 

@@ -24,7 +24,7 @@ from ._errors import (
     ThrottledError,
 )
 from ._fetch import Caller
-from ._limiter import RateLimiter
+from ._limiter import Limiter
 from ._request import check_count, check_positive
 
 logger = logging.getLogger("aioconnectmetrics")
@@ -74,7 +74,7 @@ class RetryingCaller:
         self,
         inner: Caller,
         *,
-        limiter: RateLimiter,
+        limiter: Limiter,
         identity: str,
         region: str,
         policy: RetryPolicy,
@@ -102,7 +102,7 @@ class RetryingCaller:
                 return await self._inner(operation, params)
             except (ServiceError, ConnectionFailedError) as exc:
                 if isinstance(exc, ThrottledError) and bucket is not None:
-                    bucket.throttled()
+                    await bucket.report_throttle()
                 if not is_retryable(exc) or retry + 1 >= self._policy.attempts:
                     raise
                 delay = self._policy.backoff(retry, self._rng)

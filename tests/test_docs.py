@@ -26,6 +26,7 @@ DOCUMENTS = [
     "docs/caching.md",
     "docs/configuration.md",
     "docs/troubleshooting.md",
+    "docs/replicas.md",
 ]
 
 

@@ -17,6 +17,7 @@ from aioconnectmetrics import (
     RateLimiter,
     ResourceNotFoundError,
     RetryPolicy,
+    TokenBucket,
 )
 from aioconnectmetrics.testing import FakeConnect, RecordedRequest
 
@@ -136,7 +137,7 @@ async def test_throttles_are_retried_and_slow_the_limiter(
         bucket = cm.limiter.bucket(str(cm.identity), "us-east-1", "GetCurrentMetricData")
     assert result.summary is not None
     assert (stats.throttles, stats.retries, stats.calls) == (2, 2, 3)
-    assert bucket is not None
+    assert isinstance(bucket, TokenBucket)
     assert bucket.rate < bucket.max_rate
 
 
@@ -170,7 +171,7 @@ async def test_cancellation_leaks_no_task_connection_or_token(
         assert len(asyncio.all_tasks()) == tasks_before
         assert open_connections(cm) == 0
         bucket = cm.limiter.bucket(str(cm.identity), "us-east-1", "GetCurrentMetricData")
-        assert bucket is not None
+        assert isinstance(bucket, TokenBucket)
         # Tokens were taken only for requests that went out; the callers cancelled while
         # waiting for a token gave theirs back.
         assert bucket.stats.acquired == len(arrived) < 15

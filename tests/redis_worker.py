@@ -1,0 +1,42 @@
+"""One replica, for the multi-process Redis tests: ask once, print the answer as JSON.
+
+Run: python -m tests.redis_worker ENDPOINT INSTANCE REDIS_URL METRIC [LEASE_TTL]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import anyio
+
+from aioconnectmetrics import ConnectMetrics
+from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
+
+
+async def ask(
+    endpoint: str, instance_id: str, redis_url: str, metric: str, lease_ttl: float
+) -> None:
+    backend = RedisBackend.from_url(redis_url)
+    limiter = RedisRateLimiter.from_url(redis_url)
+    async with ConnectMetrics(
+        instance_id,
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="replicas",
+        aws_secret_access_key="replicas-secret",  # noqa: S106 - the fake's dummy
+        cache_backend=backend,
+        limiter=limiter,
+        lease_ttl=lease_ttl,
+    ) as cm:
+        result = await cm.get_current_metrics([metric], queues="all")
+        summary = result.summary
+        print(json.dumps({"value": summary[metric] if summary else None, "calls": cm.stats.calls}))  # noqa: T201
+    await backend.aclose()
+    await limiter.aclose()
+
+
+if __name__ == "__main__":
+    endpoint, instance_id, redis_url, metric = sys.argv[1:5]
+    lease_ttl = float(sys.argv[5]) if len(sys.argv) > 5 else 10.0
+    anyio.run(ask, endpoint, instance_id, redis_url, metric, lease_ttl)

@@ -1,0 +1,276 @@
+"""Several processes, one cache and one quota, through a real redis-server on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import redis.asyncio as aioredis
+
+from aioconnectmetrics import BackendUnavailableError, CachePolicy
+from aioconnectmetrics._cache import CacheEntry
+from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
+from aioconnectmetrics.testing import FakeConnect
+
+from .test_quota import busiest_window
+
+ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="no redis-server binary (.ci/run installs it with apt-get)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(name="redis_url", scope="module")
+def _redis_url() -> Iterator[str]:
+    """A redis-server of our own on a free loopback port, gone after the module."""
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [
+            str(shutil.which("redis-server")),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis(redis_url: str) -> None:
+    async def flush() -> None:
+        client = aioredis.Redis.from_url(redis_url)
+        await client.flushall()
+        await client.aclose()
+
+    anyio.run(flush)
+
+
+def replica(
+    fake: FakeConnect, instance_id: str, redis_url: str, metric: str, lease_ttl: float = 10.0
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "tests.redis_worker",
+            fake.endpoint_url,
+            instance_id,
+            redis_url,
+            metric,
+            str(lease_ttl),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, out
+    return dict(json.loads(out))
+
+
+def first_pages(fake: FakeConnect, operation: str = "GetCurrentMetricData") -> int:
+    return sum(
+        1 for r in fake.requests if r.operation == operation and "NextToken" not in r.params
+    )
+
+
+async def test_entries_are_versioned_json(redis_url: str) -> None:
+    """What a replica stores is JSON with a format version, under a namespaced key."""
+    with FakeConnect(quotas=None) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        backend = RedisBackend.from_url(redis_url, namespace="tenant-x")
+        async with fake.metrics_client(instance_id, cache_backend=backend) as cm:
+            first = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+            again = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        keys = [k for k in await backend.client.keys("*") if isinstance(k, bytes)]
+        (entry_key,) = [k for k in keys if k.endswith(b":entry")]
+        raw = await backend.client.get(entry_key)
+        assert isinstance(raw, bytes)
+        stored = json.loads(raw)
+        ttl = await backend.client.pttl(entry_key)
+        await backend.aclose()
+    assert entry_key.startswith(b"tenant-x:{acm:v1:")
+    assert stored["v"] == 1
+    assert stored["snapshots"] == [first.snapshot_time.timestamp()]  # type: ignore[union-attr]
+    assert 0 < ttl <= 300_000  # Redis keeps the lifetime
+    assert again == first
+    assert cm.cache_stats.hits == 1
+
+
+def test_replicas_asking_the_same_make_one_fan_out(redis_url: str) -> None:
+    """Four processes asking the same thing at once: one fan-out, one answer."""
+    with FakeConnect(quotas=None, latency=1.0) as fake:
+        instance_id = fake.add_instance()
+        fake.populate(instance_id, queues=150)
+        processes = [replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE") for _ in range(4)]
+        answers = [answer(p) for p in processes]
+        assert first_pages(fake, "ListQueues") == 1
+        assert first_pages(fake) == 2  # two batches, once
+    assert len({a["value"] for a in answers}) == 1
+    assert sorted(a["calls"] for a in answers) == [0, 0, 0, 3]
+
+
+def test_a_killed_leader_is_replaced(redis_url: str) -> None:
+    """A leader killed mid-fetch: its lease runs out and another replica fetches."""
+    arrived = threading.Event()
+    fetches: list[str] = []
+
+    def stall_the_first_fetch(operation: str, params: Any) -> None:
+        if operation == "GetCurrentMetricData":
+            fetches.append(operation)
+            if not arrived.is_set():
+                arrived.set()
+                time.sleep(5)  # the leader's request hangs in the server until it dies
+
+    with FakeConnect(quotas=None) as fake:
+        instance_id = fake.add_instance()
+        fake.populate(instance_id, queues=20)
+        fake.add_hook(stall_the_first_fetch)
+        leader = replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE", lease_ttl=1.0)
+        assert arrived.wait(timeout=30)
+        follower = replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE", lease_ttl=1.0)
+        time.sleep(0.5)  # the follower is waiting on the leader's lease by now
+        os.kill(leader.pid, signal.SIGKILL)
+        leader.wait(timeout=10)
+        assert leader.stdout is not None
+        leader.stdout.close()
+        started = time.monotonic()
+        result = answer(follower)
+        assert time.monotonic() - started < 15
+        assert len(fetches) == 2  # the leader's, then the follower's
+    assert result["calls"] >= 1
+    assert result["value"] is not None
+
+
+def test_replicas_share_one_quota(redis_url: str) -> None:
+    """Three processes fetching different things under one account stay under its quota."""
+    with FakeConnect(latency=0.01) as fake:
+        instance_id = fake.add_instance()
+        fake.add_queues(instance_id, 1000)
+        metrics = ["CONTACTS_IN_QUEUE", "AGENTS_ONLINE", "AGENTS_AVAILABLE"]
+        processes = [replica(fake, instance_id, redis_url, m) for m in metrics]
+        answers = [answer(p) for p in processes]
+        requests = [r for r in fake.requests if r.operation == "GetCurrentMetricData"]
+    assert all(a["value"] is not None for a in answers)
+    assert len(requests) >= 30
+    assert sum(1 for r in requests if r.status == 429) <= 1
+    first = min(r.time for r in requests)
+    assert busiest_window(requests, after=first + 1.6) <= 6
+
+
+async def test_lease_release_is_compare_and_delete(redis_url: str) -> None:
+    """Releasing with a token that no longer holds the lease deletes nothing."""
+    backend = RedisBackend.from_url(redis_url)
+    mine = await backend.acquire_lease("k", ttl=30)
+    assert mine is not None
+    assert await backend.acquire_lease("k", ttl=30) is None  # held
+    # The lease ran out and another replica took it:
+    await backend.client.set(backend._key("k", "lease"), "someone-else", px=30_000)
+    await backend.release_lease("k", mine)
+    assert await backend.client.get(backend._key("k", "lease")) == b"someone-else"
+    assert not await backend.renew_lease("k", mine, ttl=30)
+    await backend.aclose()
+
+
+@pytest.mark.parametrize("kind", ["cache", "limiter"])
+async def test_redis_down_falls_back_with_a_warning(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With Redis unreachable, the default keeps working in-process and warns, never hangs."""
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    extra: dict[str, Any] = (
+        {"cache_backend": RedisBackend.from_url(down)}
+        if kind == "cache"
+        else {"limiter": RedisRateLimiter.from_url(down)}
+    )
+    with FakeConnect(quotas=None) as fake, caplog.at_level(logging.WARNING, "aioconnectmetrics"):
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        async with fake.metrics_client(instance_id, **extra) as cm:
+            with anyio.fail_after(10):
+                result = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+    assert result.summary is not None
+    assert any("unavailable" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize("kind", ["cache", "limiter"])
+async def test_redis_down_fails_fast_when_asked_to(kind: str) -> None:
+    """fallback="error": a clear BackendUnavailableError, quickly."""
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    extra: dict[str, Any] = (
+        {"cache_backend": RedisBackend.from_url(down, fallback="error")}
+        if kind == "cache"
+        else {"limiter": RedisRateLimiter.from_url(down, fallback="error"), "cache": None}
+    )
+    with FakeConnect(quotas=None) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        async with fake.metrics_client(instance_id, **extra) as cm:
+            with anyio.fail_after(10), pytest.raises(BackendUnavailableError, match="Redis"):
+                await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+
+
+async def test_memory_and_redis_backends_agree(redis_url: str) -> None:
+    """An entry read back from Redis is the entry stored (rows, bounds, snapshots)."""
+    with FakeConnect(quotas=None) as fake:
+        instance_id = fake.add_instance()
+        queues = list(fake.populate(instance_id, queues=150).queue_ids)
+        backend = RedisBackend.from_url(redis_url)
+        async with fake.metrics_client(
+            instance_id, cache_backend=backend, cache=CachePolicy()
+        ) as cm:
+            fetched = await cm.get_current_metrics(
+                ["AGENTS_ONLINE", "CONTACTS_IN_QUEUE"], queues=queues
+            )
+            cached = await cm.get_current_metrics(
+                ["AGENTS_ONLINE", "CONTACTS_IN_QUEUE"], queues=queues
+            )
+        await backend.aclose()
+    assert cm.cache_stats.hits == 1
+    assert cached == fetched
+    assert cached.summary is not None
+    assert cached.summary.bounds("AGENTS_ONLINE") == fetched.summary.bounds("AGENTS_ONLINE")  # type: ignore[union-attr]
+    assert isinstance(CacheEntry, type)
