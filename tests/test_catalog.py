@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import types
 import re
+import types
 
 import botocore.session
 import pytest
