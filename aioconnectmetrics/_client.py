@@ -838,6 +838,8 @@ class ConnectMetrics:
                         grouped=grouped,
                         thresholds=thresholds,
                         max_restarts=self._restarts,
+                        clock=self._clock,
+                        token_ttl=TOKEN_LIFETIME_SECONDS - TOKEN_SAFETY_MARGIN,
                     )
             except _BATCH_FAULTS as exc:
                 logger.warning("batch %d failed: %s", batch.index, exc)

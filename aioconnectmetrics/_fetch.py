@@ -111,32 +111,8 @@ class ClientCaller:
         return response
 
 
-class _RestartChainError(Exception):
-    """Start the batch's page chain again."""
-
-
 def _utc(value: Any) -> datetime | None:
     return value.astimezone(timezone.utc) if isinstance(value, datetime) else None
-
-
-async def _follow(
-    call: Caller, operation: str, params: Mapping[str, Any]
-) -> tuple[list[Mapping[str, Any]], datetime | None, int]:
-    response = await call(operation, params)
-    snapshot = _utc(response.get("DataSnapshotTime"))
-    results = list(response.get("MetricResults") or ())
-    pages = 1
-    while token := response.get("NextToken"):
-        try:
-            response = await call(operation, {**params, "NextToken": token})
-        except ServiceRejectedError as exc:
-            # Expired (InvalidRequestException) or refused (InvalidParameterException).
-            raise _RestartChainError(f"token rejected with {exc.code}") from exc
-        if _utc(response.get("DataSnapshotTime")) != snapshot:
-            raise _RestartChainError("the snapshot changed between pages")
-        results.extend(response.get("MetricResults") or ())
-        pages += 1
-    return results, snapshot, pages
 
 
 async def fetch_batch(
@@ -148,26 +124,35 @@ async def fetch_batch(
     grouped: bool,
     thresholds: bool,
     max_restarts: int,
+    clock: Callable[[], float],
+    token_ttl: float,
 ) -> BatchAnswer:
-    """Every page of one batch, from one snapshot; restarts bounded by `max_restarts`."""
-    restarts = 0
-    while True:
-        try:
-            results, snapshot, pages = await _follow(call, operation, params)
-        except _RestartChainError as exc:
-            if restarts >= max_restarts:
-                raise PaginationError(batch.index, restarts, str(exc)) from exc
+    """Every page of one batch, from one snapshot: `iter_batch_pages`, collected.
+
+    A restarted chain voids the pages collected before it.
+    """
+    rows: list[Row] = []
+    pages = restarts = 0
+    snapshot = None
+    async for page in iter_batch_pages(
+        call,
+        operation,
+        batch,
+        params,
+        grouped=grouped,
+        thresholds=thresholds,
+        max_restarts=max_restarts,
+        clock=clock,
+        token_ttl=token_ttl,
+    ):
+        if page.restarted:
+            rows.clear()
+            pages = 0
             restarts += 1
-            logger.info("batch %d: restarting its pages (%s)", batch.index, exc)
-            continue
-        return BatchAnswer(
-            index=batch.index,
-            ids=batch.ids,
-            rows=tuple(parse_rows(results, grouped=grouped, thresholds=thresholds)),
-            snapshot_time=snapshot,
-            pages=pages,
-            restarts=restarts,
-        )
+        rows.extend(page.rows)
+        pages += 1
+        snapshot = page.snapshot_time
+    return BatchAnswer(batch.index, batch.ids, tuple(rows), snapshot, pages, restarts)
 
 
 async def list_all_queues(
