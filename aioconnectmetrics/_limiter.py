@@ -192,7 +192,7 @@ class RateLimiter:
             the service with jitter, so aiming exactly at the quota would draw 429s.
         burst_headroom: burst tokens kept in reserve (default 0).
         startup_slack: seconds by which a new bucket's first refill starts late (default
-            0.1): the first requests of a burst reach the service later than ours (they
+            0.05): the first requests of a burst reach the service later than ours (they
             open connections) while later ones reuse warm connections, so the service's
             bucket starts a little after ours. After that, `headroom` keeps the margin.
         clock, sleep, recovery: as for `TokenBucket`.
@@ -204,7 +204,7 @@ class RateLimiter:
         *,
         headroom: float = 0.95,
         burst_headroom: int = 0,
-        startup_slack: float = 0.1,
+        startup_slack: float = 0.05,
         clock: Callable[[], float] = anyio.current_time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         recovery: float = 10.0,

@@ -352,7 +352,7 @@ class RedisRateLimiter:
         *,
         namespace: str = "aioconnectmetrics",
         headroom: float = 0.95,
-        startup_slack: float = 0.1,
+        startup_slack: float = 0.05,
         recovery: float = 10.0,
         fallback: Fallback = "local",
         timeout: float = 1.0,

@@ -132,7 +132,7 @@ def test_limiter_keys_buckets_by_identity_region_operation() -> None:
     default = RateLimiter().bucket("x", "y", "GetMetricData")
     assert default is not None
     assert default.max_rate == pytest.approx(4.75)  # below the quota
-    assert (default.burst, default.startup_slack) == (8, 0.1)
+    assert (default.burst, default.startup_slack) == (8, 0.05)
 
 
 @pytest.mark.parametrize(
