@@ -21,7 +21,6 @@ import pytest
 import redis.asyncio as aioredis
 
 from aioconnectmetrics import BackendUnavailableError, CachePolicy
-from aioconnectmetrics._cache import CacheEntry
 from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
 from aioconnectmetrics.testing import FakeConnect
 
@@ -273,4 +272,3 @@ async def test_memory_and_redis_backends_agree(redis_url: str) -> None:
     assert cached == fetched
     assert cached.summary is not None
     assert cached.summary.bounds("AGENTS_ONLINE") == fetched.summary.bounds("AGENTS_ONLINE")  # type: ignore[union-attr]
-    assert isinstance(CacheEntry, type)
