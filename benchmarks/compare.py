@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -168,10 +168,11 @@ def boto3_sequential(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome
     return outcome
 
 
-async def aiobotocore_gather(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
-    counter = Counter()
-    outcome = Outcome()
-    config = botocore.config.Config(max_pool_connections=100)
+@contextlib.asynccontextmanager
+async def warm_client(
+    endpoint: str, key: str, instance_id: str, config: AioConfig
+) -> AsyncIterator[Any]:
+    """An aiobotocore Connect client, warmed like the boto3 one (untimed, quota-free)."""
     async with get_session().create_client(
         "connect",
         region_name=REGION,
@@ -180,7 +181,15 @@ async def aiobotocore_gather(endpoint: str, key: str, kwargs: dict[str, Any]) ->
         aws_secret_access_key=DUMMY_SECRET,
         config=config,
     ) as client:
-        await client.describe_instance(InstanceId=kwargs["InstanceId"])  # warm, as above
+        await client.describe_instance(InstanceId=instance_id)
+        yield client
+
+
+async def aiobotocore_gather(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+    counter = Counter()
+    outcome = Outcome()
+    config = AioConfig(max_pool_connections=100)  # aiobotocore's default retries
+    async with warm_client(endpoint, key, kwargs["InstanceId"], config) as client:
         client.meta.events.register("response-received.connect.*", counter)
         queues = kwargs["Filters"]["Queues"]
 
@@ -204,22 +213,16 @@ async def aiobotocore_gather(endpoint: str, key: str, kwargs: dict[str, Any]) ->
 async def library(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
     outcome = Outcome()
     config = AioConfig(retries={"total_max_attempts": 1}, max_pool_connections=32)
-    async with get_session().create_client(
-        "connect",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id=key,
-        aws_secret_access_key=DUMMY_SECRET,
-        config=config,
-    ) as client:
-        await client.describe_instance(InstanceId=kwargs["InstanceId"])  # warm, as above
-        async with ConnectMetrics(client=client, retry=RetryPolicy(deadline=600)) as cm:
-            with timed(outcome):
-                try:
-                    await cm.get_current_metric_data(**kwargs)
-                except Exception:  # noqa: BLE001 - an error surfaced to the caller is what we count
-                    outcome.errors = 1
-            outcome.requests, outcome.throttles = cm.stats.calls, cm.stats.throttles
+    async with (
+        warm_client(endpoint, key, kwargs["InstanceId"], config) as client,
+        ConnectMetrics(client=client, retry=RetryPolicy(deadline=600)) as cm,
+    ):
+        with timed(outcome):
+            try:
+                await cm.get_current_metric_data(**kwargs)
+            except Exception:  # noqa: BLE001 - an error surfaced to the caller is what we count
+                outcome.errors = 1
+        outcome.requests, outcome.throttles = cm.stats.calls, cm.stats.throttles
     return outcome
 
 
