@@ -24,13 +24,24 @@ from ._errors import (
     SnapshotSpreadError,
     ThrottledError,
 )
-from ._limiter import SERVICE_QUOTAS, BucketStats, RateLimiter, TokenBucket
+from ._limiter import (
+    SERVICE_QUOTAS,
+    Adaptation,
+    Bucket,
+    BucketStats,
+    Limiter,
+    RateLimiter,
+    TokenBucket,
+)
+from ._quota import Grant
 from ._request import Metric
 from ._result import MetricRow, MetricsPage, MetricsResult
 from ._retry import RetryPolicy
 
 __all__ = [
+    "Adaptation",
     "BackendUnavailableError",
+    "Bucket",
     "BucketStats",
     "CHANNELS",
     "CacheBackend",
@@ -43,7 +54,9 @@ __all__ = [
     "ConnectMetricsError",
     "ConnectionFailedError",
     "DeadlineExceededError",
+    "Grant",
     "InvalidRequestError",
+    "Limiter",
     "MemoryBackend",
     "Metric",
     "MetricRow",

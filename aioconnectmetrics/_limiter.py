@@ -1,16 +1,15 @@
 """Staying under the quota: token buckets per (credential identity, region, operation).
 
-Each bucket grants a caller, at arrival, the moment its token will be there: at once
-while tokens are left, else when the refill pays for it, and never sooner than one
-interval after the previous grant. So callers are served first come, first served, and
-grants stay spaced at the rate in force when they were made, even as the rate changes
-(without that guard, waits computed under a low rate and later ones under a recovered
-rate would bunch together, and the service would throttle the bunch). A caller
-cancelled while it waits hands its token back.
+A bucket hands out grants in arrival order (first come, first served): the caller at the
+head of the line asks the quota model (`_quota.QuotaModel`) for a token, and sleeps until
+the model says one will be there. Tokens are taken only at the head of the line, so a
+caller cancelled while it waits has taken nothing and the capacity it would have used
+stays in the bucket; and a change of rate (a throttle, a recovery) applies at once to
+everyone still waiting, not only to those who arrive after it.
 
-Adaptive: a ``ThrottlingException`` halves the bucket's rate (not below a floor) and
-empties it; the rate then climbs back linearly to the configured rate. It is never
-above it.
+Adaptive: a ``ThrottlingException`` is a measurement of the rate that other callers of
+the same account leave us (see `_quota.py`); the bucket settles on it and climbs back to
+the quota when the others stop.
 
 Time comes from `clock` and waiting from `sleep` (anyio's by default), so tests can run
 the limiter on virtual time.
@@ -18,7 +17,6 @@ the limiter on virtual time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Protocol
@@ -27,6 +25,14 @@ import anyio
 import attrs
 
 from ._errors import InvalidRequestError
+from ._quota import (
+    DEFAULT_CLIMB,
+    DEFAULT_HOLD,
+    DEFAULT_MAX_HOLD,
+    DEFAULT_WINDOW,
+    Grant,
+    QuotaModel,
+)
 from ._request import check_count, check_positive
 
 #: Service quotas: operation -> (requests per second, burst), per account and region.
@@ -37,6 +43,9 @@ SERVICE_QUOTAS: Mapping[str, tuple[float, int]] = MappingProxyType(
         "ListQueues": (2.0, 5),
     }
 )
+#: The longest a waiting caller sleeps before it asks again: while the rate climbs back,
+#: a wait computed at the present rate is longer than needed.
+MAX_NAP = 0.25
 
 
 @attrs.frozen
@@ -49,17 +58,80 @@ class BucketStats:
     rate: float
 
 
+@attrs.frozen
+class Adaptation:
+    """How a bucket learns the rate that is left: see `_quota.py`.
+
+    Attributes:
+        hold: seconds a learnt rate is held before it climbs back towards the quota.
+        max_hold: the longest hold, reached after probes that found the rate unchanged.
+        climb: time constant (seconds) of that climb.
+        window: seconds of throttles the estimate looks back over.
+        slack: seconds by which a new bucket's first refill starts late.
+    """
+
+    hold: float = attrs.field(default=DEFAULT_HOLD)
+    climb: float = attrs.field(default=DEFAULT_CLIMB)
+    window: float = attrs.field(default=DEFAULT_WINDOW)
+    slack: float = attrs.field(default=0.01)
+    max_hold: float = attrs.field(default=DEFAULT_MAX_HOLD)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("climb", "window"):
+            check_positive(name, getattr(self, name))
+        for name in ("hold", "slack", "max_hold"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise InvalidRequestError(name, value, "a finite number of seconds >= 0")
+
+    def model(self, rate: float, burst: int) -> QuotaModel:
+        """A fresh quota model with these settings."""
+        return QuotaModel(
+            rate,
+            burst,
+            hold=self.hold,
+            climb=self.climb,
+            window=self.window,
+            slack=self.slack,
+            max_hold=self.max_hold,
+        )
+
+
+class FifoTurns:
+    """Callers take turns at the head of a line; only the head asks for a token.
+
+    `take` is asked at the head until it grants; between asks the head sleeps what it
+    says (at most `MAX_NAP`). anyio's `Lock` is fair, and a cancelled waiter leaves the
+    line without having taken anything.
+    """
+
+    def __init__(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        self._line = anyio.Lock()
+        self._sleep = sleep
+
+    async def wait_for(
+        self, take: Callable[[], Awaitable[Grant | float]], clock: Callable[[], float]
+    ) -> Grant:
+        """Queue, then ask `take` at the head until it grants; the grant, with its wait."""
+        arrived = clock()
+        async with self._line:
+            while True:
+                answer = await take()
+                if isinstance(answer, Grant):
+                    break
+                await self._sleep(min(answer, MAX_NAP))
+        return attrs.evolve(answer, waited=max(0.0, clock() - arrived))
+
+
 class TokenBucket:
-    """One token bucket: `rate` tokens per second, at most `burst` at once.
+    """One token bucket, in process: `rate` tokens per second, at most `burst` at once.
 
     Args:
-        rate: tokens per second.
+        rate: tokens per second (the quota's rate).
         burst: the most requests granted at once after a quiet spell.
         clock: seconds, monotonic.
         sleep: waits a number of seconds.
-        floor: the lowest rate the adaptive drop may reach (default: rate / 8).
-        recovery: seconds to climb from the floor back to `rate` after a throttle.
-        startup_slack: seconds by which the first refill starts late (see `RateLimiter`).
+        adaptation: how the bucket learns the rate others leave (see `Adaptation`).
     """
 
     def __init__(
@@ -69,105 +141,56 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = anyio.current_time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        floor: float | None = None,
-        recovery: float = 10.0,
-        startup_slack: float = 0.0,
+        adaptation: Adaptation | None = None,
     ) -> None:
         check_positive("rate", rate)
         check_count("burst", burst, minimum=1)
         self.max_rate = float(rate)
         self.burst = burst
-        self.floor = floor if floor is not None else self.max_rate / 8
-        self.recovery = recovery
-        self.startup_slack = startup_slack
+        self.adaptation = adaptation if adaptation is not None else Adaptation()
+        self.model = self.adaptation.model(self.max_rate, burst)
         self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._updated: float | None = None
-        self._last_grant = -math.inf
-        # The rate right after the last throttle, and when that was.
-        self._throttled_rate = self.max_rate
-        self._throttled_at = -math.inf
+        self._turns = FifoTurns(sleep)
         self._acquired = 0
         self._waited = 0.0
-        self._throttles = 0
-
-    def _rate_at(self, now: float) -> float:
-        if self._throttled_rate >= self.max_rate or self.recovery <= 0:
-            return self.max_rate
-        climb = (self.max_rate - self.floor) / self.recovery
-        return min(self.max_rate, self._throttled_rate + climb * (now - self._throttled_at))
 
     @property
     def rate(self) -> float:
-        """The current rate (below the configured one after a throttle, until it recovers)."""
-        return self._rate_at(self._clock())
+        """The rate in force now (below the quota's while others use part of it)."""
+        return self.model.rate_at(self._clock())
 
-    def _refill(self) -> float:
-        now = self._clock()
-        if self._updated is None:
-            self._updated = now + self.startup_slack
-        if now > self._updated:
-            # At the rate of the span's start: during a recovery that is the lower one.
-            gained = (now - self._updated) * self._rate_at(self._updated)
-            self._tokens = min(float(self.burst), self._tokens + gained)
-            self._updated = now
-        return now
+    async def _take(self) -> Grant | float:
+        return self.model.take(self._clock())
 
-    async def acquire(self) -> float:
-        """Take one token, waiting in FIFO order if none is left; returns seconds waited."""
-        now = self._refill()
-        rate = self._rate_at(now)
-        self._tokens -= 1.0
-        grant = now
-        if self._tokens < 0:
-            # The debt is paid from when the refill runs (after a new bucket's slack).
-            refill_from = max(now, self._updated or now)
-            grant = max(refill_from - self._tokens / rate, self._last_grant + 1.0 / rate)
-        previous_grant, self._last_grant = self._last_grant, grant
-        wait = grant - now
-        try:
-            if wait > 0:
-                await self._sleep(wait)
-            else:
-                # Even with a token at hand, let other tasks run (and see cancellation).
-                await anyio.lowlevel.checkpoint()
-        except BaseException:
-            # Cancelled (or failed) before its turn: the token was never used.
-            self._tokens += 1.0
-            if self._last_grant == grant:
-                self._last_grant = previous_grant
-            raise
+    async def acquire(self) -> Grant:
+        """Take one token, waiting in FIFO order if none is left."""
+        grant = await self._turns.wait_for(self._take, self._clock)
         self._acquired += 1
-        self._waited += wait
-        return wait
+        self._waited += grant.waited
+        return grant
 
-    async def report_throttle(self) -> None:
-        """The service throttled a request (the async form every bucket has)."""
-        self.throttled()
+    async def report_throttle(self, grant: Grant) -> None:
+        """The request sent under `grant` was throttled (the async form every bucket has)."""
+        self.throttled(grant)
 
-    def throttled(self) -> None:
-        """The service throttled a request: halve the rate and empty the bucket."""
-        now = self._refill()
-        self._throttles += 1
-        self._throttled_rate = max(self.floor, self._rate_at(now) / 2)
-        self._throttled_at = now
-        self._tokens = min(self._tokens, 0.0)
+    def throttled(self, grant: Grant) -> None:
+        """The request sent under `grant` was throttled: learn the rate that is left."""
+        self.model.throttled(grant.at, grant.seq, self._clock())
 
     @property
     def stats(self) -> BucketStats:
         """Counters so far."""
-        return BucketStats(self._acquired, self._waited, self._throttles, self.rate)
+        return BucketStats(self._acquired, self._waited, self.model.throttles, self.rate)
 
 
 class Bucket(Protocol):
     """What the retry layer needs of a bucket: in-process or shared (Redis)."""
 
-    async def acquire(self) -> float:
-        """Take one token, waiting if needed; return the seconds waited."""
+    async def acquire(self) -> Grant:
+        """Take one token, waiting if needed; the grant says when, and how long it waited."""
 
-    async def report_throttle(self) -> None:
-        """The service throttled a request: slow down."""
+    async def report_throttle(self, grant: Grant) -> None:
+        """The service throttled the request sent under `grant`: learn from it."""
 
 
 class Limiter(Protocol):
@@ -180,6 +203,26 @@ class Limiter(Protocol):
         """Counters per (identity, region, operation) of the buckets this process used."""
 
 
+def check_quotas(quotas: Mapping[str, tuple[float, int]] | None) -> dict[str, tuple[float, int]]:
+    """The quotas to use (the service's by default), each checked, naming what is wrong."""
+    checked = dict(SERVICE_QUOTAS if quotas is None else quotas)
+    for operation, (rate, burst) in checked.items():
+        if operation not in SERVICE_QUOTAS:
+            raise InvalidRequestError(
+                "quotas", operation, f"operations: {', '.join(SERVICE_QUOTAS)}"
+            )
+        check_positive("rate", rate)
+        check_count("burst", burst, minimum=1)
+    return checked
+
+
+def check_headroom(headroom: object) -> float:
+    """A fraction in (0, 1], or `InvalidRequestError`."""
+    if not isinstance(headroom, (int, float)) or not 0 < headroom <= 1:
+        raise InvalidRequestError("headroom", headroom, "a fraction in (0, 1]")
+    return float(headroom)
+
+
 class RateLimiter:
     """Token buckets per (credential identity, region, operation), shareable by clients.
 
@@ -188,44 +231,29 @@ class RateLimiter:
 
     Args:
         quotas: operation -> (requests per second, burst); defaults to the service's.
-        headroom: the fraction of the quota's rate to use (default 0.95): requests reach
-            the service with jitter, so aiming exactly at the quota would draw 429s.
+        headroom: the fraction of the quota's rate to aim at (default 1.0: the adaptive
+            bucket finds the edge itself; lower it to leave room for callers you know of).
         burst_headroom: burst tokens kept in reserve (default 0).
-        startup_slack: seconds by which a new bucket's first refill starts late (default
-            0.05): the first requests of a burst reach the service later than ours (they
-            open connections) while later ones reuse warm connections, so the service's
-            bucket starts a little after ours. After that, `headroom` keeps the margin.
-        clock, sleep, recovery: as for `TokenBucket`.
+        adaptation: how buckets learn the rate that is left (see `Adaptation`).
+        clock, sleep: as for `TokenBucket`.
     """
 
     def __init__(
         self,
         quotas: Mapping[str, tuple[float, int]] | None = None,
         *,
-        headroom: float = 0.95,
+        headroom: float = 1.0,
         burst_headroom: int = 0,
-        startup_slack: float = 0.05,
+        adaptation: Adaptation | None = None,
         clock: Callable[[], float] = anyio.current_time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        recovery: float = 10.0,
     ) -> None:
-        if not 0 < headroom <= 1:
-            raise InvalidRequestError("headroom", headroom, "a fraction in (0, 1]")
-        self.quotas = MappingProxyType(dict(SERVICE_QUOTAS if quotas is None else quotas))
-        for operation, (rate, burst) in self.quotas.items():
-            TokenBucket(rate, burst)  # validates, naming the bad value
-            if operation not in SERVICE_QUOTAS:
-                raise InvalidRequestError(
-                    "quotas", operation, f"operations: {', '.join(SERVICE_QUOTAS)}"
-                )
-        self.headroom = headroom
+        self.quotas = MappingProxyType(check_quotas(quotas))
+        self.headroom = check_headroom(headroom)
         self.burst_headroom = check_count("burst_headroom", burst_headroom, minimum=0)
-        if startup_slack < 0:
-            raise InvalidRequestError("startup_slack", startup_slack, "seconds >= 0")
-        self.startup_slack = startup_slack
+        self.adaptation = adaptation if adaptation is not None else Adaptation()
         self._clock = clock
         self._sleep = sleep
-        self._recovery = recovery
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
 
     def bucket(self, identity: str, region: str, operation: str) -> TokenBucket | None:
@@ -241,8 +269,7 @@ class RateLimiter:
                 max(1, burst - self.burst_headroom),
                 clock=self._clock,
                 sleep=self._sleep,
-                recovery=self._recovery,
-                startup_slack=self.startup_slack,
+                adaptation=self.adaptation,
             )
         return bucket
 

@@ -1,10 +1,12 @@
 """Retries in our layer (botocore's are off): one HTTP attempt takes one limiter token.
 
-Capped exponential backoff with full jitter (a uniform wait between zero and
-``min(max_delay, base_delay * 2 ** attempt)``) on throttling, internal errors, other 5xx
-and connection failures. Anything else fails at once. A throttle also slows the bucket
-down (see `_limiter.py`). A rejected pagination token is not retried here: the batch
-restarts its chain (see `_fetch.py`), which is not a fault.
+A throttled request goes straight back to the limiter: the 429 has already taught the
+bucket the rate that is left (see `_quota.py`), so its next grant is the right moment,
+and a back-off on top of it would only leave quota unused. Internal errors, other 5xx
+and connection failures are retried after a capped exponential backoff with full jitter
+(a uniform wait between zero and ``min(max_delay, base_delay * 2 ** attempt)``), since
+they say nothing about the quota. Anything else fails at once. A rejected pagination
+token is not retried here: the batch restarts its chain (see `_fetch.py`), which is not a fault.
 """
 
 from __future__ import annotations
@@ -96,18 +98,24 @@ class RetryingCaller:
         bucket = self._limiter.bucket(self._identity, self._region, operation)
         retry = 0
         while True:
-            if bucket is not None:
-                await bucket.acquire()
+            grant = await bucket.acquire() if bucket is not None else None
             try:
                 return await self._inner(operation, params)
             except (ServiceError, ConnectionFailedError) as exc:
-                if isinstance(exc, ThrottledError) and bucket is not None:
-                    await bucket.report_throttle()
+                throttled = isinstance(exc, ThrottledError)
+                if throttled and bucket is not None and grant is not None:
+                    await bucket.report_throttle(grant)
                 if not is_retryable(exc) or retry + 1 >= self._policy.attempts:
                     raise
-                delay = self._policy.backoff(retry, self._rng)
+                # A throttle waits for its next grant; other faults back off with jitter.
+                delay = (
+                    0.0
+                    if throttled and bucket is not None
+                    else self._policy.backoff(retry, self._rng)
+                )
                 logger.info("%s: %s; retry %d in %.2f s", operation, exc, retry + 1, delay)
                 if self._on_retry is not None:
                     self._on_retry(operation, exc)
                 retry += 1
-                await self._sleep(delay)
+                if delay > 0:
+                    await self._sleep(delay)

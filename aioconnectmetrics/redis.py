@@ -26,7 +26,16 @@ import redis.exceptions
 
 from ._cache import CacheEntry, MemoryBackend, entry_from_json, entry_to_json
 from ._errors import BackendUnavailableError, InvalidRequestError
-from ._limiter import SERVICE_QUOTAS, Bucket, BucketStats, TokenBucket
+from ._limiter import (
+    Adaptation,
+    Bucket,
+    BucketStats,
+    FifoTurns,
+    TokenBucket,
+    check_headroom,
+    check_quotas,
+)
+from ._quota import FLOOR_DIVISOR, MIN_SPAN, Grant
 from ._request import check_count, check_positive
 
 __all__ = ["RedisBackend", "RedisRateLimiter", "RedisTokenBucket"]
@@ -43,62 +52,132 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-# The bucket of `_limiter.TokenBucket`, in Lua: the state lives in one hash, time comes
-# from Redis, and the script runs atomically, so grants are FIFO across processes.
-_BUCKET_STATE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local max_rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local floor, recovery, slack = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'last_grant', 'trate', 'tat')
+# The quota model of `_quota.QuotaModel`, in Lua: the state lives in one hash, time comes
+# from Redis (or from the caller, for tests on virtual time), and each script runs
+# atomically, so every process that shares the key shares one model and what it learnt.
+# ARGV: rate, burst, hold, climb, window, slack, max_hold, now ('' for Redis TIME), then
+# per script.
+_MODEL = """
+local now
+if ARGV[8] ~= '' then
+  now = tonumber(ARGV[8])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local hold, climb = tonumber(ARGV[3]), tonumber(ARGV[4])
+local window, slack, max_hold = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'granted', 'throttles',
+  'learnt', 'learnt_at', 'points', 'streak')
 local tokens = tonumber(s[1]) or burst
 local updated = tonumber(s[2]) or (now + slack)
-local last_grant = tonumber(s[3]) or -1e18
-local trate = tonumber(s[4]) or max_rate
-local tat = tonumber(s[5]) or -1e18
+local granted = tonumber(s[3]) or 0
+local throttles = tonumber(s[4]) or 0
+local learnt = tonumber(s[5]) or rate
+local learnt_at = tonumber(s[6]) or -1e18
+local points = {}
+if s[7] then points = cjson.decode(s[7]) end
+local streak = tonumber(s[8]) or 0
+local function held() return math.min(max_hold, hold * 2 ^ streak) end
 local function rate_at(x)
-  if trate >= max_rate or recovery <= 0 then return max_rate end
-  return math.min(max_rate, trate + (max_rate - floor) / recovery * (x - tat))
+  if learnt >= rate then return rate end
+  local since = x - learnt_at - held()
+  if since <= 0 then return learnt end
+  return rate - (rate - learnt) * math.exp(-since / climb)
+end
+local function refilled(a, b)
+  if b <= a then return 0 end
+  if learnt >= rate then return rate * (b - a) end
+  local from = learnt_at + held()
+  local total = 0
+  if a < from then
+    local flat_end = math.min(b, from)
+    total = total + learnt * (flat_end - a)
+    a = flat_end
+  end
+  if b > a then
+    total = total + rate * (b - a) - (rate - learnt) * climb
+      * (math.exp(-(a - from) / climb) - math.exp(-(b - from) / climb))
+  end
+  return total
 end
 if now > updated then
-  tokens = math.min(burst, tokens + (now - updated) * rate_at(updated))
+  tokens = math.min(burst, tokens + refilled(updated, now))
   updated = now
 end
-"""
-_BUCKET_SAVE = """
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(updated),
-  'last_grant', tostring(last_grant), 'trate', tostring(trate), 'tat', tostring(tat))
-redis.call('PEXPIRE', KEYS[1], 3600000)
-"""
-_ACQUIRE = (
-    _BUCKET_STATE
-    + """
-local rate = rate_at(now)
-tokens = tokens - 1
-local grant = now
-if tokens < 0 then
-  grant = math.max(math.max(now, updated) - tokens / rate, last_grant + 1 / rate)
+local function num(x) return string.format('%.17g', x) end
+local function save()
+  local encoded = '[]'
+  if #points > 0 then encoded = cjson.encode(points) end
+  redis.call('HSET', KEYS[1], 'tokens', num(tokens), 'updated', num(updated),
+    'granted', num(granted), 'throttles', num(throttles), 'learnt', num(learnt),
+    'learnt_at', num(learnt_at), 'points', encoded, 'streak', num(streak))
+  redis.call('PEXPIRE', KEYS[1], 3600000)
 end
-last_grant = grant
 """
-    + _BUCKET_SAVE
+_TAKE = (
+    _MODEL
     + """
-return {tostring(grant - now), tostring(rate)}
+if tokens >= 1 - 1e-9 then
+  tokens = tokens - 1
+  granted = granted + 1
+  save()
+  return {'1', num(now), num(granted), num(rate_at(now))}
+end
+save()
+-- Seconds until a whole token has refilled (the rate never falls): by bisection.
+local start = math.max(now, updated)
+local need = 1 - tokens
+local low, high = need / rate, need / rate_at(start)
+while high - low > 1e-6 do
+  local middle = (low + high) / 2
+  if refilled(start, start + middle) >= need then high = middle else low = middle end
+end
+return {'0', num((start - now) + high), '0', num(rate_at(now))}
 """
 )
+# ARGV[9] .. ARGV[12]: the throttled grant's time and seq; the floor's divisor; the
+# shortest span that measures a rate.
 _THROTTLED = (
-    _BUCKET_STATE
+    _MODEL
     + """
-trate = math.max(floor, rate_at(now) / 2)
-tat = now
-if tokens > 0 then tokens = 0 end
-"""
-    + _BUCKET_SAVE
-    + """
-return tostring(trate)
+local at, seq = tonumber(ARGV[9]), tonumber(ARGV[10])
+local floor = rate / tonumber(ARGV[11])
+throttles = throttles + 1
+local horizon = at - window - held()
+local kept = {}
+for _, p in ipairs(points) do
+  if p[1] >= horizon and not (p[1] == at and p[2] == seq) then kept[#kept + 1] = p end
+end
+kept[#kept + 1] = {at, seq}
+table.sort(kept, function(x, y)
+  if x[1] ~= y[1] then return x[1] < y[1] end
+  return x[2] < y[2]
+end)
+points = kept
+if #points >= 2 then
+  local first, last = points[1], points[#points]
+  local span = last[1] - first[1]
+  if span >= tonumber(ARGV[12]) then
+    local admitted = last[2] - first[2] - (#points - 1)
+    local low = math.max(floor, (admitted - 1) / span)
+    local high = math.max(low, math.min(rate, (admitted + 1) / span))
+    if learnt < rate and now > learnt_at + held() then
+      if low <= learnt and learnt <= high then streak = streak + 1 else streak = 0 end
+    end
+    learnt = (low + high) / 2
+    learnt_at = now
+  end
+end
+local newest = points[#points]
+if newest[1] == at and newest[2] == seq then
+  tokens = math.min(burst, refilled(at, now) - (granted - seq))
+end
+save()
+return num(rate_at(now))
 """
 )
-_GIVE_BACK = "return redis.call('HINCRBYFLOAT', KEYS[1], 'tokens', 1)"
 
 _REDIS_DOWN = (
     redis.exceptions.ConnectionError,
@@ -260,7 +339,13 @@ class RedisBackend:
 
 
 class RedisTokenBucket:
-    """One token bucket kept in Redis; every process using the same key shares it."""
+    """One token bucket kept in Redis; every process using the same key shares it.
+
+    Each process keeps its own callers in FIFO order (`FifoTurns`); the head of each
+    process's line asks the shared model for a token. So across processes grants go to
+    whichever head asks first once a token is there, and what any process learns from a
+    throttle (the rate that is left) every process uses at once.
+    """
 
     def __init__(
         self,
@@ -275,54 +360,76 @@ class RedisTokenBucket:
         self.max_rate = rate
         self.burst = burst
         self._local = local  # the fallback while Redis is unreachable
-        self._args = [rate, burst, rate / 8, limiter.recovery, limiter.startup_slack]
+        adaptation = limiter.adaptation
+        self._args = [
+            repr(rate),
+            str(burst),
+            repr(adaptation.hold),
+            repr(adaptation.climb),
+            repr(adaptation.window),
+            repr(adaptation.slack),
+            repr(adaptation.max_hold),
+        ]
+        self._turns = FifoTurns(limiter.sleep)
         self._acquired = 0
         self._waited = 0.0
         self._throttles = 0
         self._rate = rate
 
-    async def acquire(self) -> float:
-        """Take a token from the shared bucket, waiting for the grant Redis gave."""
+    def _now(self) -> str:
+        clock = self._limiter.clock
+        return "" if clock is None else repr(clock())
+
+    async def _take(self) -> Grant | float:
+        answer = await self._limiter.guard.call(
+            lambda: self._limiter.take_script(keys=[self.key], args=[*self._args, self._now()])
+        )
+        granted, value, seq, rate = answer
+        self._rate = float(rate)
+        if granted in (b"1", "1"):
+            return Grant(float(value), int(float(seq)), origin=self.key)
+        return float(value)
+
+    async def acquire(self) -> Grant:
+        """Take a token from the shared bucket, waiting in line for it."""
         guard = self._limiter.guard
         if guard.down and guard.fallback == "local":
             return await self._local.acquire()
         try:
-            wait_text, rate_text = await guard.call(
-                lambda: self._limiter.acquire_script(keys=[self.key], args=self._args)
-            )
+            grant = await self._turns.wait_for(self._take, self._limiter.local_clock)
         except BackendUnavailableError:
             if guard.fallback == "error":
                 raise
             return await self._local.acquire()
-        wait, self._rate = float(wait_text), float(rate_text)
-        if wait > 0:
-            try:
-                await anyio.sleep(wait)
-            except BaseException:
-                # Cancelled before its turn: give the token back to the shared bucket.
-                with anyio.CancelScope(shield=True), anyio.move_on_after(guard.timeout):
-                    await self._limiter.give_back_script(keys=[self.key])
-                raise
         self._acquired += 1
-        self._waited += max(0.0, wait)
-        return max(0.0, wait)
+        self._waited += grant.waited
+        return grant
 
-    async def report_throttle(self) -> None:
-        """Halve the shared bucket's rate: every process slows down."""
+    async def report_throttle(self, grant: Grant) -> None:
+        """Teach the shared model: every process settles on the rate that is left."""
         self._throttles += 1
-        guard = self._limiter.guard
-        if guard.down and guard.fallback == "local":
-            self._local.throttled()
+        if grant.origin != self.key:
+            self._local.throttled(grant)  # granted by the fallback while Redis was away
             return
+        guard = self._limiter.guard
+        if guard.down:
+            return  # the lesson is for the shared model, which cannot be reached now
+        args = [
+            *self._args,
+            self._now(),
+            repr(grant.at),
+            str(grant.seq),
+            repr(FLOOR_DIVISOR),
+            repr(MIN_SPAN),
+        ]
         try:
             rate_text = await guard.call(
-                lambda: self._limiter.throttled_script(keys=[self.key], args=self._args)
+                lambda: self._limiter.throttled_script(keys=[self.key], args=args)
             )
             self._rate = float(rate_text)
         except BackendUnavailableError:
             if guard.fallback == "error":
                 raise
-            self._local.throttled()
 
     @property
     def stats(self) -> BucketStats:
@@ -334,7 +441,8 @@ class RedisRateLimiter:
     """Token buckets per (credential identity, region, operation), kept in Redis.
 
     Give it to every `ConnectMetrics` of every process that uses the same AWS account:
-    together they stay under its quota. Arguments as for `RateLimiter`, plus:
+    together they stay under its quota, and they share what their buckets learn about
+    the rate that other callers leave. Arguments as for `RateLimiter`, plus:
 
     Args:
         client: a ``redis.asyncio.Redis``; see `from_url`.
@@ -343,6 +451,8 @@ class RedisRateLimiter:
             an in-process bucket (so together they may exceed the quota), with a
             warning; ``"error"`` raises `BackendUnavailableError` instead.
         timeout: seconds any one Redis call may take.
+        clock: None (default) for Redis's own clock (``TIME``); tests give a virtual
+            clock (seconds), with `sleep` to match.
     """
 
     def __init__(
@@ -351,27 +461,24 @@ class RedisRateLimiter:
         quotas: Mapping[str, tuple[float, int]] | None = None,
         *,
         namespace: str = "aioconnectmetrics",
-        headroom: float = 0.95,
-        startup_slack: float = 0.05,
-        recovery: float = 10.0,
+        headroom: float = 1.0,
+        adaptation: Adaptation | None = None,
         fallback: Fallback = "local",
         timeout: float = 1.0,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
-        if not 0 < headroom <= 1:
-            raise InvalidRequestError("headroom", headroom, "a fraction in (0, 1]")
         self.client = client
-        self.quotas = dict(SERVICE_QUOTAS if quotas is None else quotas)
-        for rate, burst in self.quotas.values():
-            check_positive("rate", rate)
-            check_count("burst", burst, minimum=1)
+        self.quotas = check_quotas(quotas)
+        self.headroom = check_headroom(headroom)
+        self.adaptation = adaptation if adaptation is not None else Adaptation()
         self.namespace = namespace
-        self.headroom = headroom
-        self.startup_slack = startup_slack
-        self.recovery = recovery
         self.guard = _Guard("limiter", timeout, _check_fallback(fallback), retry_after=5.0)
-        self.acquire_script = client.register_script(_ACQUIRE)
+        self.clock = clock
+        self.local_clock: Callable[[], float] = clock or anyio.current_time
+        self.sleep = sleep
+        self.take_script = client.register_script(_TAKE)
         self.throttled_script = client.register_script(_THROTTLED)
-        self.give_back_script = client.register_script(_GIVE_BACK)
         self._buckets: dict[tuple[str, str, str], RedisTokenBucket] = {}
 
     @classmethod
@@ -395,7 +502,7 @@ class RedisRateLimiter:
             rate *= self.headroom
             redis_key = f"{self.namespace}:{{bucket:{identity}:{region}:{operation}}}"
             local = TokenBucket(
-                rate, burst, recovery=self.recovery, startup_slack=self.startup_slack
+                rate, burst, clock=self.local_clock, sleep=self.sleep, adaptation=self.adaptation
             )
             found = self._buckets[key] = RedisTokenBucket(self, redis_key, rate, burst, local)
         return found

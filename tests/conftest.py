@@ -8,6 +8,10 @@ import pytest
 
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
+from .redis_server import _redis_url
+
+__all__ = ["_redis_url"]  # a fixture for every test module
+
 #: A fixed "now" on a 5-minute boundary: 2027-01-15 08:00:00 UTC.
 NOW = 1_800_000_000.0
 

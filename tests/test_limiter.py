@@ -1,124 +1,391 @@
-"""The token bucket and the rate limiter, on virtual time."""
+"""The token buckets, in process and in Redis (Lua), on virtual time: one behaviour suite."""
 
 from __future__ import annotations
 
 import itertools
+import math
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import anyio
 import pytest
+import redis.asyncio as aioredis
 
-from aioconnectmetrics import InvalidRequestError, RateLimiter, TokenBucket
+from aioconnectmetrics import Adaptation, Bucket, InvalidRequestError, RateLimiter, TokenBucket
+from aioconnectmetrics.redis import RedisRateLimiter
+from aioconnectmetrics.testing import OtherConsumer
+from aioconnectmetrics.testing._service import TokenBucket as ServiceBucket
 
 from .virtual_time import VirtualTime
 
+#: No start-up slack, so that grant times are round numbers.
+EXACT = Adaptation(slack=0.0)
+OPERATION = "GetCurrentMetricData"
 
-def bucket(vt: VirtualTime, rate: float = 5.0, burst: int = 8, **kwargs: float) -> TokenBucket:
-    return TokenBucket(rate, burst, clock=vt.clock, sleep=vt.sleep, **kwargs)
+MakeBucket = Callable[..., Bucket]
 
 
-async def _acquire_all(vt: VirtualTime, tb: TokenBucket, n: int) -> list[tuple[int, float]]:
+class CountingRedis(aioredis.Redis):
+    """A Redis client that tells the virtual clock while a command is in flight."""
+
+    vt: VirtualTime
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        """Run the command, counted as I/O in flight."""
+        self.vt.io += 1
+        try:
+            return await super().execute_command(*args, **options)
+        finally:
+            self.vt.io -= 1
+
+
+@pytest.fixture(name="kind", params=["memory", "redis"])
+def _kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(name="make_bucket")
+async def _make_bucket(kind: str, request: pytest.FixtureRequest) -> AsyncIterator[MakeBucket]:
+    """Makes a bucket of the kind under test: ``make_bucket(vt, rate=, burst=, ...)``."""
+    if kind == "memory":
+
+        def in_process(
+            vt: VirtualTime, rate: float = 5.0, burst: int = 8, adaptation: Adaptation = EXACT
+        ) -> Bucket:
+            return TokenBucket(rate, burst, clock=vt.clock, sleep=vt.sleep, adaptation=adaptation)
+
+        yield in_process
+        return
+    redis_url = request.getfixturevalue("redis_url")
+    clients: list[CountingRedis] = []
+    namespace = f"test-{uuid.uuid4().hex}"
+
+    def in_redis(
+        vt: VirtualTime, rate: float = 5.0, burst: int = 8, adaptation: Adaptation = EXACT
+    ) -> Bucket:
+        client = CountingRedis.from_url(redis_url)
+        client.vt = vt
+        clients.append(client)
+        limiter = RedisRateLimiter(
+            client,
+            {OPERATION: (rate, burst)},
+            namespace=namespace,
+            adaptation=adaptation,
+            clock=vt.clock,
+            sleep=vt.sleep,
+            fallback="error",
+        )
+        bucket = limiter.bucket("identity", "us-east-1", OPERATION)
+        assert bucket is not None
+        return bucket
+
+    yield in_redis
+    for client in clients:
+        await client.aclose()
+
+
+async def _acquire_all(vt: VirtualTime, bucket: Bucket, n: int) -> list[tuple[int, float]]:
     """Start n acquirers in order; return (index, virtual time) in completion order."""
     done: list[tuple[int, float]] = []
 
     async def one(index: int) -> None:
-        await tb.acquire()
+        await bucket.acquire()
         done.append((index, vt.now))
 
     async with anyio.create_task_group() as group:
         for index in range(n):
             group.start_soon(one, index)
-            await anyio.lowlevel.checkpoint()  # arrive in order
+            await anyio.wait_all_tasks_blocked()  # arrive in order
         await vt.drive()
     return done
 
 
-async def test_burst_then_steady_rate() -> None:
+async def _one(vt: VirtualTime, bucket: Bucket) -> float:
+    """Acquire once; the seconds waited."""
+    [(_, at)] = await _acquire_all(vt, bucket, 1)
+    return at
+
+
+async def test_burst_then_steady_rate(make_bucket: MakeBucket) -> None:
     """8 tokens at once, then one every 1/rate seconds."""
     vt = VirtualTime()
-    done = await _acquire_all(vt, bucket(vt), 18)
+    done = await _acquire_all(vt, make_bucket(vt), 18)
     times = [t for _, t in done]
     assert times[:8] == [0.0] * 8
     assert times[8:] == pytest.approx([0.2 * k for k in range(1, 11)])
 
 
-async def test_fifo_order() -> None:
+async def test_fifo_order(make_bucket: MakeBucket) -> None:
     """Waiters are served in the order they arrived."""
     vt = VirtualTime()
-    done = await _acquire_all(vt, bucket(vt, burst=1), 12)
+    done = await _acquire_all(vt, make_bucket(vt, burst=1), 12)
     assert [i for i, _ in done] == list(range(12))
 
 
-async def test_refills_while_idle_up_to_burst() -> None:
+async def test_refills_while_idle_up_to_burst(make_bucket: MakeBucket) -> None:
     """An idle bucket refills, but never beyond its burst."""
     vt = VirtualTime()
-    tb = bucket(vt, rate=2.0, burst=3)
-    for _ in range(3):
-        assert await tb.acquire() == 0.0
+    bucket = make_bucket(vt, rate=2.0, burst=3)
+    assert [t for _, t in await _acquire_all(vt, bucket, 3)] == [0.0] * 3
     vt.now += 100.0
-    waits = [await _one(vt, tb) for _ in range(4)]
-    assert waits == [0.0, 0.0, 0.0, pytest.approx(0.5)]
+    start = vt.now
+    times = [t - start for _, t in await _acquire_all(vt, bucket, 4)]
+    assert times == [0.0, 0.0, 0.0, pytest.approx(0.5)]
 
 
-async def _one(vt: VirtualTime, tb: TokenBucket) -> float:
-    result: list[float] = []
+@pytest.mark.parametrize("order", ["oldest first", "newest first"])
+async def test_cancelled_waiters_leave_the_capacity(make_bucket: MakeBucket, order: str) -> None:
+    """8 tokens taken, 20 waiters cancelled: the next caller waits one token, not 21."""
+    vt = VirtualTime()
+    bucket = make_bucket(vt)
+    await _acquire_all(vt, bucket, 8)
+    scopes = [anyio.CancelScope() for _ in range(20)]
 
-    async def run() -> None:
-        result.append(await tb.acquire())
+    async def doomed(scope: anyio.CancelScope) -> None:
+        with scope:
+            await bucket.acquire()
+
+    waited: list[float] = []
+    async with anyio.create_task_group() as group:
+        for scope in scopes:
+            group.start_soon(doomed, scope)
+            await anyio.wait_all_tasks_blocked()
+        for scope in scopes if order == "oldest first" else reversed(scopes):
+            scope.cancel()
+            await anyio.wait_all_tasks_blocked()
+
+        async def survivor() -> None:
+            waited.append((await bucket.acquire()).waited)
+
+        group.start_soon(survivor)
+        await vt.drive()
+    assert all(scope.cancelled_caught for scope in scopes)
+    assert waited == [pytest.approx(0.2)]  # an idle, empty bucket's wait
+
+
+async def test_one_throttle_rephases_without_a_rate(make_bucket: MakeBucket) -> None:
+    """A lone 429 measures no rate; it says the service is empty, so the next grant waits."""
+    vt = VirtualTime()
+    bucket = make_bucket(vt)
+    grant = await bucket.acquire()
+    await bucket.report_throttle(grant)
+    assert bucket.stats.rate == 5.0
+    assert await _one(vt, bucket) == pytest.approx(0.2)  # the 7 tokens left are gone
+
+
+def test_two_throttles_pin_the_rate_between_them() -> None:
+    """Two 429s 2 s apart with 4 requests admitted between: (4 +/- 1) / 2, so 2/s."""
+    model = EXACT.model(5.0, 8)
+    model.throttled(0.0, 1, now=0.05)
+    assert model.learnt == 5.0
+    model.granted = 6
+    model.throttled(2.0, 6, now=2.05)
+    assert model.learnt == pytest.approx(2.0)
+    assert model.rate_at(2.05) == pytest.approx(2.0)
+    # Held, then climbing back towards the quota.
+    assert model.rate_at(2.05 + model.hold) == pytest.approx(2.0)
+    assert model.rate_at(2.05 + model.hold + 10 * model.climb) == pytest.approx(5.0, abs=1e-3)
+
+
+def test_throttles_close_together_measure_nothing_yet() -> None:
+    """A burst of another caller's looks like no rate at all: spans under 0.5 s are ignored."""
+    model = EXACT.model(5.0, 8)
+    for seq, at in enumerate((0.0, 0.1, 0.2, 0.3), start=1):
+        model.granted = seq
+        model.throttled(at, seq, now=at + 0.05)
+    assert model.learnt == 5.0
+
+
+def test_throttles_that_disagree_drop_out_of_the_window() -> None:
+    """Throttles older than the window (plus the hold) no longer count."""
+    model = EXACT.model(5.0, 8)
+    model.throttled(0.0, 1, now=0.0)
+    model.granted = 100
+    model.throttled(30.0, 100, now=30.0)
+    assert model.points == [(30.0, 100)]
+    assert model.learnt == 5.0
+
+
+@pytest.mark.parametrize("order", ["in order", "newest first"])
+def test_reports_out_of_order_keep_the_newest_phase(order: str) -> None:
+    """The level follows the newest throttled grant, whatever order reports arrive in."""
+    model = EXACT.model(5.0, 8)
+    model.granted = 20
+    reports = [(1.0, 10), (1.2, 11)]
+    for at, seq in reports if order == "in order" else reversed(reports):
+        model.throttled(at, seq, now=1.3)
+    # Empty at 1.2, refilled 0.1 s at 5/s since, 9 later grants sent.
+    assert model.tokens == pytest.approx(0.5 - 9)
+
+
+async def _contend(
+    vt: VirtualTime,
+    bucket: Bucket,
+    others: list[OtherConsumer],
+    *,
+    until: float,
+    latency: float = 0.05,
+    callers: int = 40,
+) -> tuple[list[float], int]:
+    """Callers keep asking through `bucket` of a service shared with `others`.
+
+    The service is the fake's own bucket (5/s, burst 8) on the virtual clock; a request
+    reaches it 2 ms after its grant and its answer comes back `latency` after the grant;
+    a 429 is reported to the bucket and retried at the next grant. Returns the times our
+    requests were admitted, and the 429s we got.
+    """
+    service = ServiceBucket(5.0, 8, 8.0, 0.0)
+    for other in others:
+        other.begin(0.0)
+        service.others.append(other)
+    admitted: list[float] = []
+    throttles = 0
+
+    async def caller() -> None:
+        nonlocal throttles
+        while True:
+            grant = await bucket.acquire()
+            await vt.sleep(0.002)
+            ok = service.take(vt.now)
+            if ok:
+                admitted.append(vt.now)
+            await vt.sleep(latency - 0.002)
+            if not ok:
+                throttles += 1
+                await bucket.report_throttle(grant)
+
+    async def stop() -> None:
+        await vt.sleep(until)
+        group.cancel_scope.cancel()
 
     async with anyio.create_task_group() as group:
-        group.start_soon(run)
+        group.start_soon(stop)
+        for _ in range(callers):
+            group.start_soon(caller)
         await vt.drive()
-    return result[0]
+    return admitted, throttles
 
 
-async def test_throttle_halves_rate_and_recovers_linearly() -> None:
-    """A throttle halves the rate and empties the bucket; the rate climbs back to the quota."""
+def _rate(admitted: list[float], start: float, end: float) -> float:
+    return sum(start <= t < end for t in admitted) / (end - start)
+
+
+@pytest.mark.parametrize(("other_rate", "burst"), [(1.0, 1), (2.5, 1), (4.0, 1), (2.5, 5)])
+async def test_settles_on_the_rate_left(
+    make_bucket: MakeBucket, other_rate: float, burst: int
+) -> None:
+    """Another caller spends part of the quota: within about a second we use the rest."""
     vt = VirtualTime()
-    tb = bucket(vt, rate=4.0, burst=8, recovery=10.0)
-    tb.throttled()
-    assert tb.rate == 2.0
-    assert await _one(vt, tb) == pytest.approx(0.5)  # no burst left: at the halved rate
-    for _ in range(5):
-        tb.throttled()
-    assert tb.rate == 0.5  # the floor: an eighth of the quota
-    vt.now += 5.0
-    await _one(vt, tb)
-    assert tb.rate == pytest.approx(0.5 + 3.5 * 0.5)  # half way up after half the recovery
-    vt.now += 60.0
-    await _one(vt, tb)
-    assert tb.rate == 4.0  # never above the quota
-    assert tb.stats.throttles == 6
+    other = OtherConsumer(other_rate, burst)
+    admitted, throttles = await _contend(vt, make_bucket(vt), [other], until=20.0)
+    left = 5.0 - other_rate
+    # The other caller got all it asked for, less what our first burst of 8 took before
+    # it began: we did not crowd it out.
+    assert other.admitted >= math.floor(20.0 * other_rate) - burst - 8
+    # From 1.5 s on, we were admitted at the rate left, give or take a token per window.
+    assert _rate(admitted, 1.5, 19.5) == pytest.approx(left, rel=0.08)
+    # A 429 costs no time here, but each is a request refused: a few per ten seconds.
+    assert throttles <= 3 + 20.0 * 0.75
 
 
-async def test_cancelled_waiter_returns_its_token() -> None:
-    """A waiter cancelled before its turn gives its token back."""
+async def test_climbs_back_when_the_others_stop(make_bucket: MakeBucket) -> None:
+    """The other caller stops at 10 s: the full quota is ours again within a few seconds."""
     vt = VirtualTime()
-    tb = bucket(vt, burst=1)
-    await _one(vt, tb)  # the burst is gone
-    waits: list[float] = []
-    doomed = anyio.CancelScope()
+    other = OtherConsumer(2.5, stop=10.0)
+    admitted, _ = await _contend(vt, make_bucket(vt), [other], until=20.0)
+    assert _rate(admitted, 2.0, 10.0) == pytest.approx(2.5, rel=0.08)
+    back = next(t for t in admitted if t > 10.0 and _rate(admitted, t, t + 2.0) >= 4.5)
+    assert back - 10.0 < Adaptation().max_hold + 2.0
+    assert _rate(admitted, 16.0, 20.0) == pytest.approx(5.0, rel=0.05)
 
-    async def cancelled_waiter() -> None:
-        with doomed:
-            await tb.acquire()
 
-    async def acquire() -> None:
-        waits.append(await tb.acquire())
+async def test_owning_the_quota_draws_no_429(make_bucket: MakeBucket) -> None:
+    """With nobody else on the account, the bucket runs at the quota and is never throttled."""
+    vt = VirtualTime()
+    admitted, throttles = await _contend(vt, make_bucket(vt), [], until=10.0)
+    assert throttles == 0
+    assert len(admitted) >= 8 + 5 * 9.9 - 1
+
+
+async def test_grants_never_bunch_while_the_rate_climbs(make_bucket: MakeBucket) -> None:
+    """Callers arriving while the rate climbs back are granted at most at the quota's pace."""
+    vt = VirtualTime()
+    bucket = make_bucket(vt, rate=4.0, burst=1)
+    first = await bucket.acquire()
+    await bucket.report_throttle(first)
+    vt.now = 1.0
+    second = await bucket.acquire()
+    await bucket.report_throttle(second)  # two throttles 1 s apart: a measured low rate
+    assert bucket.stats.rate < 2.0
+    granted: list[float] = []
+
+    async def arrive(delay: float) -> None:
+        await vt.sleep(delay)
+        await bucket.acquire()
+        granted.append(vt.now)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(cancelled_waiter)
-        await anyio.wait_all_tasks_blocked()  # it waits for its token now
-        doomed.cancel()
-        await anyio.wait_all_tasks_blocked()
-        group.start_soon(acquire)
+        for index in range(30):
+            group.start_soon(arrive, 0.05 * index)
         await vt.drive()
-    assert doomed.cancelled_caught
-    assert waits == [pytest.approx(0.2)]  # not 0.4: the cancelled token came back
+    gaps = [b - a for a, b in itertools.pairwise(granted)]
+    assert len(granted) == 30
+    assert min(gaps) >= 0.25 - 1e-6
+    assert bucket.stats.rate == pytest.approx(4.0, rel=0.01)
+
+
+async def test_startup_slack_delays_the_first_refill(make_bucket: MakeBucket) -> None:
+    """A new bucket's burst is there at once; the first refill comes `slack` late."""
+    vt = VirtualTime()
+    bucket = make_bucket(vt, burst=2, adaptation=Adaptation(slack=0.1))
+    done = await _acquire_all(vt, bucket, 4)
+    assert [t for _, t in done] == [0.0, 0.0, pytest.approx(0.3), pytest.approx(0.5)]
+
+
+async def test_replicas_share_what_they_learn(redis_url: str) -> None:
+    """Two processes' limiters on one Redis: a rate measured by one slows the other."""
+    vt = VirtualTime()
+    namespace = f"test-{uuid.uuid4().hex}"
+    clients = []
+    buckets = []
+    for _ in range(2):
+        client = CountingRedis.from_url(redis_url)
+        client.vt = vt
+        clients.append(client)
+        limiter = RedisRateLimiter(
+            client, namespace=namespace, adaptation=EXACT, clock=vt.clock, sleep=vt.sleep
+        )
+        bucket = limiter.bucket("identity", "us-east-1", OPERATION)
+        assert bucket is not None
+        buckets.append(bucket)
+    one, other = buckets
+    first = await one.acquire()
+    await one.report_throttle(first)
+    vt.now = 2.0
+    second = await one.acquire()
+    assert second.seq == 2
+    await one.report_throttle(second)  # nothing admitted in 2 s: (0 +/- 1) / 2 s
+    assert other.stats.rate == 5.0  # it has not asked yet
+    # The other replica waits as the pure model says the one that learnt would.
+    model = EXACT.model(5.0, 8)
+    model.take(0.0)
+    model.throttled(0.0, 1, now=0.0)
+    model.take(2.0)
+    model.throttled(2.0, 2, now=2.0)
+    expected = next(
+        t / 1000 for t in range(2000, 10000) if not isinstance(model.take(t / 1000), float)
+    )
+    assert expected > 2.0 + model.hold  # held at the measured rate, then climbing
+    assert await _one(vt, other) == pytest.approx(expected, abs=0.002)
+    assert other.stats.rate < 5.0
+    for client in clients:
+        await client.aclose()
 
 
 def test_limiter_keys_buckets_by_identity_region_operation() -> None:
     """Each (identity, region, operation) has its own bucket, with that operation's quota."""
-    limiter = RateLimiter(headroom=1.0, burst_headroom=0)
+    limiter = RateLimiter(burst_headroom=0)
     a = limiter.bucket("alice", "us-east-1", "GetCurrentMetricData")
     assert a is limiter.bucket("alice", "us-east-1", "GetCurrentMetricData")
     assert a is not limiter.bucket("bob", "us-east-1", "GetCurrentMetricData")
@@ -131,14 +398,18 @@ def test_limiter_keys_buckets_by_identity_region_operation() -> None:
     assert limiter.bucket("alice", "us-east-1", "DescribeInstance") is None
     default = RateLimiter().bucket("x", "y", "GetMetricData")
     assert default is not None
-    assert default.max_rate == pytest.approx(4.75)  # below the quota
-    assert (default.burst, default.startup_slack) == (8, 0.05)
+    assert default.max_rate == 5.0  # the quota itself: the bucket finds the edge
+    assert (default.burst, default.adaptation.slack) == (8, 0.01)
+    reserved = RateLimiter(headroom=0.8).bucket("x", "y", "GetMetricData")
+    assert reserved is not None
+    assert reserved.max_rate == pytest.approx(4.0)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
         ({"headroom": 0}, "headroom"),
+        ({"headroom": math.nan}, "headroom"),
         ({"quotas": {"GetMetricData": (0, 8)}}, "rate"),
         ({"quotas": {"GetMetricData": (5, 0)}}, "burst"),
         ({"quotas": {"PutSomething": (5, 8)}}, "quotas"),
@@ -151,30 +422,18 @@ def test_limiter_configuration_is_checked(kwargs: dict[str, object], field: str)
     assert info.value.field == field
 
 
-async def test_grants_never_bunch_while_the_rate_recovers() -> None:
-    """Callers arriving during a recovery are granted at least 1/quota apart."""
-    vt = VirtualTime()
-    tb = bucket(vt, rate=4.0, burst=1, recovery=4.0)
-    tb.throttled()
-    granted: list[float] = []
-
-    async def arrive(delay: float) -> None:
-        await vt.sleep(delay)
-        await tb.acquire()
-        granted.append(vt.now)
-
-    async with anyio.create_task_group() as group:
-        for index in range(30):
-            group.start_soon(arrive, 0.05 * index)
-        await vt.drive()
-    gaps = [b - a for a, b in itertools.pairwise(granted)]
-    assert len(granted) == 30
-    assert min(gaps) >= 0.25 - 1e-9
-    assert tb.rate == 4.0
-
-
-async def test_startup_slack_delays_the_first_refill() -> None:
-    """A new bucket's burst is there at once; the first refill comes `startup_slack` late."""
-    vt = VirtualTime()
-    done = await _acquire_all(vt, bucket(vt, burst=2, startup_slack=0.1), 4)
-    assert [t for _, t in done] == [0.0, 0.0, pytest.approx(0.3), pytest.approx(0.5)]
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"hold": -1.0}, "hold"),
+        ({"climb": 0.0}, "climb"),
+        ({"window": math.inf}, "window"),
+        ({"slack": math.nan}, "slack"),
+        ({"max_hold": -0.5}, "max_hold"),
+    ],
+)
+def test_adaptation_settings_are_checked(kwargs: dict[str, float], field: str) -> None:
+    """Bad adaptation settings are refused, naming the field."""
+    with pytest.raises(InvalidRequestError) as info:
+        Adaptation(**kwargs)
+    assert info.value.field == field

@@ -7,12 +7,10 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,53 +22,11 @@ from aioconnectmetrics import BackendUnavailableError, CachePolicy
 from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
 from aioconnectmetrics.testing import FakeConnect
 
+from .redis_server import NO_REDIS, free_port
 from .test_quota import busiest_window
 
 ROOT = Path(__file__).parent.parent
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="no redis-server binary (.ci/run installs it with apt-get)",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(name="redis_url", scope="module")
-def _redis_url() -> Iterator[str]:
-    """A redis-server of our own on a free loopback port, gone after the module."""
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            str(shutil.which("redis-server")),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason=NO_REDIS)
 
 
 @pytest.fixture(autouse=True)

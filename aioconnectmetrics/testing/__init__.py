@@ -5,7 +5,7 @@ response parsing are the real aiobotocore code. See ``docs/testing.md``.
 """
 
 from ._fake import FakeConnect, ManualClock, PopulatedCentre, RecordedRequest
-from ._service import DEFAULT_QUOTAS, FaultRule
+from ._service import DEFAULT_QUOTAS, FaultRule, OtherConsumer
 from ._sim import AGENT_STATUSES, Contact, ContactCentre
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "FakeConnect",
     "FaultRule",
     "ManualClock",
+    "OtherConsumer",
     "PopulatedCentre",
     "RecordedRequest",
 ]

@@ -6,6 +6,7 @@ import collections
 import contextlib
 import json
 import logging
+import math
 import random
 import re
 import socket
@@ -26,7 +27,14 @@ from moto.server import ThreadedMotoServer
 
 from .._catalog import CHANNELS
 from .._client import ConnectMetrics
-from ._service import DEFAULT_QUOTAS, FAULT_KINDS, ConnectService, FaultRule, ServiceError
+from ._service import (
+    DEFAULT_QUOTAS,
+    FAULT_KINDS,
+    ConnectService,
+    FaultRule,
+    OtherConsumer,
+    ServiceError,
+)
 from ._sim import AGENT_STATUSES, Contact, ContactCentre, WaitingContacts
 
 _ACCOUNT_ID = "123456789012"
@@ -398,6 +406,49 @@ class FakeConnect:
         """The `DataSnapshotTime` (epoch seconds) a real-time request would get now."""
         interval = self.service.snapshot_interval
         return self.service.snapshot_index(self.clock()) * interval
+
+    # -- other callers of the same quota ----------------------------------------------
+    def add_other_consumer(
+        self,
+        rate: float,
+        *,
+        burst: int = 1,
+        access_key: str = "testing",
+        region_name: str | None = None,
+        operation: str = "GetCurrentMetricData",
+        start: float | None = None,
+        stop: float | None = None,
+    ) -> OtherConsumer:
+        """Another caller spends part of an account's quota, unseen by the client under test.
+
+        It asks for `rate` requests per second of `operation` under `access_key` (the
+        account) in `region_name`: a steady stream (``burst=1``) or `burst` requests at
+        once every ``burst / rate`` seconds, the first one period after `start` (default:
+        the account's first request of `operation`, or now if it has made one), until
+        `stop` (default: never; times on the fake's clock). What it finds empty it
+        retries as soon as a token is there, so the rate it leaves is exactly
+        ``quota - rate``. Returns the consumer, whose `admitted` and `throttled` count
+        its requests; pass it to `remove_other_consumer` to stop it.
+        """
+        if self.service.quotas is None or operation not in self.service.quotas:
+            raise ValueError(f"operation {operation!r} has no quota in this fake")
+        consumer = OtherConsumer(
+            rate,
+            burst,
+            math.nan if start is None else start,
+            math.inf if stop is None else stop,
+        )
+        with self.service.lock:
+            self.service.add_other(
+                consumer, operation, access_key, region_name or self.region_name
+            )
+        return consumer
+
+    def remove_other_consumer(self, consumer: OtherConsumer) -> None:
+        """Stop another consumer (what it already spent stays spent)."""
+        with self.service.lock:
+            now = self.clock()
+            consumer.stop = min(consumer.stop, now)
 
     # -- faults and the request log ----------------------------------------------------
     def inject_fault(

@@ -73,20 +73,90 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError(400, "InvalidParameterException", message)
 
 
+#: A token short by less than this is whole (float sums would otherwise spin).
+_EPSILON = 1e-9
+
+
+@attrs.define(eq=False)
+class OtherConsumer:
+    """Another caller of the same account's quota, which the client under test cannot see.
+
+    It asks for `rate` requests per second on average, `burst` at a time (``burst=1``: a
+    steady stream; more: that many at once every ``burst / rate`` seconds), the first one
+    period after `start`, until `stop`. A request of its own that finds the bucket empty
+    is throttled and tried again the moment a token is there, so it spends its whole rate
+    whenever it can: the rate it leaves is ``quota - rate``. Counters: `admitted` and
+    `throttled`.
+    """
+
+    rate: float
+    burst: int = 1
+    start: float = math.nan
+    stop: float = math.inf
+    admitted: int = 0
+    throttled: int = 0
+    next_try: float = math.inf
+
+    def begin(self, start: float) -> None:
+        """Start asking, the first request one period after `start`."""
+        self.start = start
+        self.next_try = self.due(0)
+
+    def __attrs_post_init__(self) -> None:
+        if not (0 < self.rate < math.inf):
+            raise ValueError(f"rate must be a positive number of requests/s, got {self.rate!r}")
+        if self.burst < 1:
+            raise ValueError(f"burst must be a whole number >= 1, got {self.burst!r}")
+
+    def due(self, number: int) -> float:
+        """When its request `number` (0-based) is scheduled."""
+        return self.start + (number // self.burst + 1) * self.burst / self.rate
+
+
 @attrs.define
 class TokenBucket:
-    """A plain token bucket on the fake's clock: take one token or be throttled."""
+    """A plain token bucket on the fake's clock: take one token or be throttled.
+
+    Other consumers (`OtherConsumer`) are served lazily, in time order, each time the
+    bucket is looked at, so their share is exact on any clock.
+    """
 
     rate: float
     burst: int
     tokens: float
     updated: float
+    others: list[OtherConsumer] = attrs.Factory(list)
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+
+    def _serve_others(self, now: float) -> None:
+        while True:
+            waiting = [o for o in self.others if o.next_try <= now and o.next_try < o.stop]
+            if not waiting:
+                return
+            other = min(waiting, key=lambda o: o.next_try)
+            at = other.next_try
+            self._refill(at)
+            if self.tokens >= 1.0 - _EPSILON:
+                self.tokens -= 1.0
+                other.admitted += 1
+                other.next_try = max(at, other.due(other.admitted))
+            else:
+                # It asks again the moment a token is whole (by the same tolerance as
+                # `take`), so it is always first to a token: it leaves exactly the rest.
+                other.throttled += 1
+                # (At least a microsecond on: on an epoch clock a smaller step is lost.)
+                shortfall = 1.0 - _EPSILON / 2 - self.tokens
+                other.next_try = max(at, self.updated) + max(shortfall / self.rate, 1e-6)
 
     def take(self, now: float) -> bool:
-        """Take a token if one is there; refill first."""
-        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
-        self.updated = max(self.updated, now)
-        if self.tokens >= 1.0:
+        """Take a token if one is there; refill (and serve the other consumers) first."""
+        self._serve_others(now)
+        self._refill(now)
+        if self.tokens >= 1.0 - _EPSILON:
             self.tokens -= 1.0
             return True
         return False
@@ -155,6 +225,8 @@ class ConnectService:
         self.faults: list[FaultRule] = []
         self._fault_rng = random.Random(f"faults:{seed}")
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        #: Other consumers that start with their account's first request.
+        self.waiting_others: dict[tuple[str, str, str], list[OtherConsumer]] = {}
         #: token -> (its chain or None once expired, the offset it resumes at, issue time).
         self._tokens: dict[str, tuple[_Chain | None, int, float]] = {}
         self._numbers: dict[str, int] = {}
@@ -164,14 +236,39 @@ class ConnectService:
         """Charge the quota for one request; raise `ThrottlingException` when empty."""
         if self.quotas is None or operation not in self.quotas:
             return
-        rate, burst = self.quotas[operation]
         now = self.clock()
+        if not self.bucket(operation, access_key, region, now).take(now):
+            raise ServiceError(429, "ThrottlingException", "Rate exceeded")
+
+    def bucket(self, operation: str, access_key: str, region: str, now: float) -> TokenBucket:
+        """The quota bucket of (account, region, operation), made full on first use."""
+        assert self.quotas is not None
+        rate, burst = self.quotas[operation]
         key = (access_key, region, operation)
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(rate, burst, float(burst), now)
-        if not bucket.take(now):
-            raise ServiceError(429, "ThrottlingException", "Rate exceeded")
+            for other in self.waiting_others.pop(key, []):
+                other.begin(now)
+                bucket.others.append(other)
+        return bucket
+
+    def add_other(
+        self, other: OtherConsumer, operation: str, access_key: str, region: str
+    ) -> None:
+        """Let `other` spend (account, region, operation)'s quota from its first use on.
+
+        With a `start` of its own, it starts then instead.
+        """
+        key = (access_key, region, operation)
+        bucket = self._buckets.get(key)
+        if bucket is None and math.isnan(other.start):
+            self.waiting_others.setdefault(key, []).append(other)
+            return
+        if bucket is None:
+            bucket = self.bucket(operation, access_key, region, self.clock())
+        other.begin(other.start if not math.isnan(other.start) else self.clock())
+        bucket.others.append(other)
 
     def pick_fault(self, operation: str, params: Mapping[str, Any]) -> str | None:
         """The kind of fault to inject into this request, if any."""

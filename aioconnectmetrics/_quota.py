@@ -1,0 +1,214 @@
+"""The share of the quota that is really left: a pure model, time passed in.
+
+The service keeps one token bucket per account, region and operation (rate ``R``, burst
+``B``) and answers 429 when it is empty. Other callers we cannot see (other services,
+other replicas, people's scripts) draw from the same bucket. `QuotaModel` is our model of
+that bucket, and it learns from what the service tells us:
+
+* A grant is ours to send when the model holds a whole token; the model refills at the
+  rate it believes is left for us.
+* A 429 for a request granted at ``t`` says the service's bucket held less than one token
+  at ``t``. Two throttles at ``t1 < t2``, with ``d`` of our requests admitted between
+  them, pin the rate left: the bucket level is in ``[0, 1)`` at both, so
+  ``a * (t2 - t1) - d`` is in ``(-1, 1)`` and ``a`` lies in
+  ``((d - 1) / (t2 - t1), (d + 1) / (t2 - t1))``. The model takes the middle of that
+  interval between the oldest throttle of a short window and the newest, so the estimate
+  tightens as ``1 / span``. Throttles less than `MIN_SPAN` apart measure nothing yet
+  (a burst of another caller's looks like no rate at all). This is a measurement, not a
+  guess: no halving, no slow linear climb.
+* The same throttle re-phases the model: the service was empty at ``t``, so the level now
+  is what refilled since ``t`` less what we sent since.
+* The absence of throttles is evidence too, but only up to the rate we sent at. So the
+  learnt rate is held for `hold` seconds, then climbs back towards the quota with time
+  constant `climb`: if the others have stopped we are back near the full quota within
+  about ``hold + 2 * climb`` seconds; if not, the next 429 (a probe) measures them
+  again. A probe that finds the rate where it was doubles the hold (up to `max_hold`),
+  so steady sharing costs a 429 every few seconds, not every second.
+
+The model is plain data: the in-process bucket (`_limiter.TokenBucket`) and the Redis
+bucket (a Lua port of the same arithmetic, `redis.py`) both drive it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+#: Seconds of throttles the estimate looks back over.
+DEFAULT_WINDOW = 4.0
+#: Seconds a learnt rate is held before it climbs back towards the quota.
+DEFAULT_HOLD = 0.5
+#: The longest hold, after probes that keep finding the same rate.
+DEFAULT_MAX_HOLD = 4.0
+#: Time constant (seconds) of the climb back.
+DEFAULT_CLIMB = 0.5
+#: The learnt rate never goes below the quota's rate divided by this.
+FLOOR_DIVISOR = 20.0
+#: Throttles closer together than this (seconds) measure nothing yet: the uncertainty is
+#: one token over the span, and a burst of another caller's looks like no rate at all.
+MIN_SPAN = 0.5
+#: A token short by less than this is whole: refills sum floats, and a wait of 1e-16 s
+#: would only spin.
+EPSILON = 1e-9
+
+
+@attrs.frozen
+class Grant:
+    """A token handed out: when (on the bucket's clock), and its place in the sequence.
+
+    Attributes:
+        at: the grant's time, in the bucket's clock (for Redis buckets, Redis time).
+        seq: how many grants the bucket had made, this one included.
+        waited: seconds the caller waited for it.
+        origin: which model granted it ("local", or the key of a shared bucket): a
+            throttle is reported to the model whose clock and sequence it is on.
+    """
+
+    at: float
+    seq: int
+    waited: float = 0.0
+    origin: str = "local"
+
+
+@attrs.define
+class QuotaModel:
+    """Our model of the service's bucket, and of the rate others leave us.
+
+    Args:
+        rate: the quota's rate (requests per second).
+        burst: the quota's burst.
+        hold, max_hold, climb, window: see the module docstring.
+        slack: seconds by which the first refill starts late (the service's bucket starts
+            refilling when our first request reaches it, a little after we grant it).
+    """
+
+    rate: float
+    burst: int
+    hold: float = DEFAULT_HOLD
+    climb: float = DEFAULT_CLIMB
+    window: float = DEFAULT_WINDOW
+    slack: float = 0.0
+    max_hold: float = DEFAULT_MAX_HOLD
+    tokens: float = attrs.field(default=attrs.Factory(lambda self: float(self.burst), True))
+    updated: float | None = None
+    granted: int = 0
+    throttles: int = 0
+    learnt: float = attrs.field(default=attrs.Factory(lambda self: self.rate, True))
+    learnt_at: float = -math.inf
+    #: Probes in a row that found the rate where it was: each doubles the hold.
+    streak: int = 0
+    #: (grant time, grant seq) of recent throttled grants, oldest first.
+    points: list[tuple[float, int]] = attrs.Factory(list)
+
+    @property
+    def held(self) -> float:
+        """Seconds the learnt rate is held now: `hold`, doubled per probe that found it."""
+        return min(self.max_hold, self.hold * 2.0**self.streak)
+
+    @property
+    def floor(self) -> float:
+        """The lowest rate the model will settle on."""
+        return self.rate / FLOOR_DIVISOR
+
+    def rate_at(self, now: float) -> float:
+        """The rate the model believes is left for us at `now`."""
+        if self.learnt >= self.rate:
+            return self.rate
+        since = now - self.learnt_at - self.held
+        if since <= 0:
+            return self.learnt
+        return self.rate - (self.rate - self.learnt) * math.exp(-since / self.climb)
+
+    def _refilled(self, start: float, end: float) -> float:
+        """Tokens the model refills over [start, end]: the integral of `rate_at`."""
+        if end <= start:
+            return 0.0
+        if self.learnt >= self.rate:
+            return self.rate * (end - start)
+        climb_from = self.learnt_at + self.held
+        total = 0.0
+        if start < climb_from:
+            flat_end = min(end, climb_from)
+            total += self.learnt * (flat_end - start)
+            start = flat_end
+        if end > start:
+            gap = self.rate - self.learnt
+            total += self.rate * (end - start) - gap * self.climb * (
+                math.exp(-(start - climb_from) / self.climb)
+                - math.exp(-(end - climb_from) / self.climb)
+            )
+        return total
+
+    def _refill(self, now: float) -> None:
+        if self.updated is None:
+            self.updated = now + self.slack
+        if now > self.updated:
+            self.tokens = min(float(self.burst), self.tokens + self._refilled(self.updated, now))
+            self.updated = now
+
+    def take(self, now: float) -> Grant | float:
+        """A grant if a whole token is there at `now`; else the seconds until one is."""
+        self._refill(now)
+        if self.tokens >= 1.0 - EPSILON:
+            self.tokens -= 1.0
+            self.granted += 1
+            return Grant(now, self.granted)
+        start = max(now, self.updated or now)
+        return (start - now) + self._time_to_refill(start, 1.0 - self.tokens)
+
+    def _time_to_refill(self, start: float, tokens: float) -> float:
+        """Seconds from `start` until `tokens` have refilled (the rate never falls)."""
+        low, high = tokens / self.rate, tokens / self.rate_at(start)
+        while high - low > 1e-6:
+            middle = (low + high) / 2
+            if self._refilled(start, start + middle) >= tokens:
+                high = middle
+            else:
+                low = middle
+        return high
+
+    def throttled(self, at: float, seq: int, now: float) -> float:
+        """The grant (`at`, `seq`) was throttled: learn from it; returns the new rate."""
+        self._refill(now)
+        self.throttles += 1
+        # The window reaches back past the hold too: a probe then always has a partner.
+        horizon = at - self.window - self.held
+        points = [p for p in self.points if p[0] >= horizon and p != (at, seq)]
+        points.append((at, seq))
+        points.sort()
+        self.points = points
+        interval = self._estimate()
+        if interval is not None:
+            low, high = interval
+            # A throttle during the climb is a probe; if it found the rate where it was
+            # (within what it can tell), probe less often: the others are steady. Else
+            # start afresh. One during the hold only corrects the estimate.
+            if self.learnt < self.rate and now > self.learnt_at + self.held:
+                steady = low <= self.learnt <= high
+                self.streak = self.streak + 1 if steady else 0
+            self.learnt = (low + high) / 2
+            self.learnt_at = now
+        if (at, seq) == self.points[-1]:
+            # The newest throttle says where the service's bucket is: less than a token at
+            # `at`, since when it refilled at the rate left and we sent every later grant.
+            # (Some of those may be throttled too; their own reports, newer, correct this.)
+            level = self._refilled(at, now) - (self.granted - seq)
+            self.tokens = min(float(self.burst), level)
+        return self.rate_at(now)
+
+    def _estimate(self) -> tuple[float, float] | None:
+        """The interval the rate left lies in, or None while the throttles are too close.
+
+        Between the oldest throttle in the window and the newest: ``(admitted -/+ 1) / span``.
+        """
+        if len(self.points) < 2:
+            return None
+        (first_at, first_seq), (last_at, last_seq) = self.points[0], self.points[-1]
+        span = last_at - first_at
+        if span < MIN_SPAN:
+            return None
+        admitted = last_seq - first_seq - (len(self.points) - 1)
+        low = max(self.floor, (admitted - 1) / span)
+        high = min(self.rate, (admitted + 1) / span)
+        return low, max(low, high)
