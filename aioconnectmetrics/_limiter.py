@@ -192,6 +192,10 @@ class Bucket(Protocol):
     async def report_throttle(self, grant: Grant) -> None:
         """The service throttled the request sent under `grant`: learn from it."""
 
+    @property
+    def stats(self) -> BucketStats:
+        """This process's counters of the bucket, and the rate in force."""
+
 
 class Limiter(Protocol):
     """What a client needs of a limiter: a bucket per (identity, region, operation)."""

@@ -48,6 +48,9 @@ FLOOR_DIVISOR = 20.0
 #: Throttles closer together than this (seconds) measure nothing yet: the uncertainty is
 #: one token over the span, and a burst of another caller's looks like no rate at all.
 MIN_SPAN = 0.5
+#: The service's level when it throttled a lone request: somewhere in [0, 1), and the
+#: middle costs least.
+THROTTLED_LEVEL = 0.5
 #: A token short by less than this is whole: refills sum floats, and a wait of 1e-16 s
 #: would only spin.
 EPSILON = 1e-9
@@ -193,9 +196,20 @@ class QuotaModel:
             # The newest throttle says where the service's bucket is: less than a token at
             # `at`, since when it refilled at the rate left and we sent every later grant.
             # (Some of those may be throttled too; their own reports, newer, correct this.)
-            level = self._refilled(at, now) - (self.granted - seq)
+            level = self._throttled_level() + self._refilled(at, now) - (self.granted - seq)
             self.tokens = min(float(self.burst), level)
         return self.rate_at(now)
+
+    def _throttled_level(self) -> float:
+        """What the service held when it throttled the newest point: in [0, 1).
+
+        Half a token for a lone throttle (the middle costs least); none when our previous
+        grant was throttled too, as while another caller's burst drains the bucket (the
+        middle would then only double the 429s).
+        """
+        if len(self.points) >= 2 and self.points[-1][1] - self.points[-2][1] == 1:
+            return 0.0
+        return THROTTLED_LEVEL
 
     def _estimate(self) -> tuple[float, float] | None:
         """The interval the rate left lies in, or None while the throttles are too close.

@@ -35,7 +35,7 @@ from ._limiter import (
     check_headroom,
     check_quotas,
 )
-from ._quota import FLOOR_DIVISOR, MIN_SPAN, Grant
+from ._quota import FLOOR_DIVISOR, MIN_SPAN, THROTTLED_LEVEL, Grant
 from ._request import check_count, check_positive
 
 __all__ = ["RedisBackend", "RedisRateLimiter", "RedisTokenBucket"]
@@ -137,8 +137,8 @@ end
 return {'0', num((start - now) + high), '0', num(rate_at(now))}
 """
 )
-# ARGV[9] .. ARGV[12]: the throttled grant's time and seq; the floor's divisor; the
-# shortest span that measures a rate.
+# ARGV[9] .. ARGV[13]: the throttled grant's time and seq; the floor's divisor; the
+# shortest span that measures a rate; the level assumed at a throttle.
 _THROTTLED = (
     _MODEL
     + """
@@ -172,7 +172,9 @@ if #points >= 2 then
 end
 local newest = points[#points]
 if newest[1] == at and newest[2] == seq then
-  tokens = math.min(burst, refilled(at, now) - (granted - seq))
+  local level = tonumber(ARGV[13])
+  if #points >= 2 and points[#points][2] - points[#points - 1][2] == 1 then level = 0 end
+  tokens = math.min(burst, level + refilled(at, now) - (granted - seq))
 end
 save()
 return num(rate_at(now))
@@ -421,6 +423,7 @@ class RedisTokenBucket:
             str(grant.seq),
             repr(FLOOR_DIVISOR),
             repr(MIN_SPAN),
+            repr(THROTTLED_LEVEL),
         ]
         try:
             rate_text = await guard.call(

@@ -1,8 +1,11 @@
 """The fake service in a process of its own, for benchmarks.
 
 Run: python -m benchmarks._fake_process OUT.json SIZE [SIZE ...] [--latency S]
+         [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
 Writes {"endpoint": ..., "instances": {size: [instance_id, [queue ids]]}} to OUT.json
-once it serves, then runs until killed.
+once it serves, then runs until killed. Each ``--consumer`` is another caller of the
+account ``KEY``'s GetCurrentMetricData quota, from that account's first request on (see
+`FakeConnect.add_other_consumer`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,15 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("sizes", type=int, nargs="+")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--consumer", action="append", default=[])
     args = parser.parse_args()
     with FakeConnect(seed=6, latency=args.latency) as fake:
+        for spec in args.consumer:
+            key, rate, burst, *timing = spec.split(":")
+            delay, duration = (float(timing[0]), float(timing[1])) if timing else (0.0, None)
+            fake.add_other_consumer(
+                float(rate), burst=int(burst), access_key=key, delay=delay, duration=duration
+            )
         instances = {}
         for size in args.sizes:
             instance_id = fake.add_instance()

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -66,8 +66,11 @@ METRICS = [
 
 
 @contextlib.contextmanager
-def fake_service(sizes: list[int]) -> Iterator[dict[str, Any]]:
-    """Start the fake in its own process; yield its endpoint and instances."""
+def fake_service(sizes: list[int], consumers: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """Start the fake in its own process; yield its endpoint and instances.
+
+    `consumers`: ``KEY:RATE:BURST[:DELAY:DURATION]``, other callers of an account's quota.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
         process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
@@ -79,6 +82,7 @@ def fake_service(sizes: list[int]) -> Iterator[dict[str, Any]]:
                 *map(str, sizes),
                 "--latency",
                 str(LATENCY),
+                *(f"--consumer={spec}" for spec in consumers),
             ],
         )
         try:
@@ -185,10 +189,17 @@ async def warm_client(
         yield client
 
 
-async def aiobotocore_gather(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+async def aiobotocore_gather(
+    endpoint: str, key: str, kwargs: dict[str, Any], retry_mode: str | None = None
+) -> Outcome:
+    """One coroutine per batch, all at once, with botocore's retries.
+
+    Its default mode, or `retry_mode` ("standard", "adaptive") with that mode's attempts.
+    """
     counter = Counter()
     outcome = Outcome()
-    config = AioConfig(max_pool_connections=100)  # aiobotocore's default retries
+    retries = {} if retry_mode is None else {"retries": {"mode": retry_mode}}
+    config = AioConfig(max_pool_connections=100, **retries)
     async with warm_client(endpoint, key, kwargs["InstanceId"], config) as client:
         client.meta.events.register("response-received.connect.*", counter)
         queues = kwargs["Filters"]["Queues"]

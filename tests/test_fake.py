@@ -422,3 +422,31 @@ def test_plugin_fixture(connect_fake: FakeConnect) -> None:
     """The pytest plugin's connect_fake fixture is a running fake with quotas on."""
     assert connect_fake.endpoint_url.startswith("http://127.0.0.1:")
     assert connect_fake.service.quotas is not None
+
+
+async def test_another_consumer_spends_its_share(clock: ManualClock) -> None:
+    """Another caller at 2.5/s leaves 2.5 tokens per second: 1 s after the burst, 3 of 4 pass."""
+    with FakeConnect(clock=clock) as fake:
+        iid = fake.add_instance()
+        (q,) = fake.add_queues(iid, 1)
+        other = fake.add_other_consumer(2.5)
+        untouched = fake.add_other_consumer(2.5, access_key="elsewhere")
+        params: dict[str, Any] = {
+            "InstanceId": iid,
+            "Filters": {"Queues": [q]},
+            "CurrentMetrics": [metric("AGENTS_ONLINE")],
+        }
+        statuses = []
+        async with fake.client() as client:
+            for _ in range(8):  # the burst; the other caller begins with this account's first
+                await client.get_current_metric_data(**params)
+            clock.advance(1.0)  # 5 tokens refilled; it took 2 of them (at 0.4 s and 0.8 s)
+            for _ in range(4):
+                try:
+                    await client.get_current_metric_data(**params)
+                    statuses.append(200)
+                except botocore.exceptions.ClientError as exc:
+                    statuses.append(exc.response["ResponseMetadata"]["HTTPStatusCode"])
+        assert statuses == [200, 200, 200, 429]
+        assert (other.admitted, other.throttled) == (2, 0)
+        assert untouched.admitted == 0  # its account never asked, so it never began

@@ -6,7 +6,7 @@ import itertools
 import math
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -35,7 +35,7 @@ class CountingRedis(aioredis.Redis):
         """Run the command, counted as I/O in flight."""
         self.vt.io += 1
         try:
-            return await super().execute_command(*args, **options)
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         finally:
             self.vt.io -= 1
 
@@ -64,7 +64,7 @@ async def _make_bucket(kind: str, request: pytest.FixtureRequest) -> AsyncIterat
     def in_redis(
         vt: VirtualTime, rate: float = 5.0, burst: int = 8, adaptation: Adaptation = EXACT
     ) -> Bucket:
-        client = CountingRedis.from_url(redis_url)
+        client = cast(CountingRedis, CountingRedis.from_url(redis_url))
         client.vt = vt
         clients.append(client)
         limiter = RedisRateLimiter(
@@ -171,7 +171,8 @@ async def test_one_throttle_rephases_without_a_rate(make_bucket: MakeBucket) -> 
     grant = await bucket.acquire()
     await bucket.report_throttle(grant)
     assert bucket.stats.rate == 5.0
-    assert await _one(vt, bucket) == pytest.approx(0.2)  # the 7 tokens left are gone
+    # The 7 tokens left are gone; the service held half a token, on average.
+    assert await _one(vt, bucket) == pytest.approx(0.1)
 
 
 def test_two_throttles_pin_the_rate_between_them() -> None:
@@ -215,8 +216,9 @@ def test_reports_out_of_order_keep_the_newest_phase(order: str) -> None:
     reports = [(1.0, 10), (1.2, 11)]
     for at, seq in reports if order == "in order" else reversed(reports):
         model.throttled(at, seq, now=1.3)
-    # Empty at 1.2, refilled 0.1 s at 5/s since, 9 later grants sent.
-    assert model.tokens == pytest.approx(0.5 - 9)
+    # Two grants in a row throttled: nothing left at 1.2, refilled 0.1 s at 5/s since,
+    # 9 later grants sent.
+    assert model.tokens == pytest.approx(0.0 + 0.5 - 9)
 
 
 async def _contend(
@@ -271,9 +273,19 @@ def _rate(admitted: list[float], start: float, end: float) -> float:
     return sum(start <= t < end for t in admitted) / (end - start)
 
 
-@pytest.mark.parametrize(("other_rate", "burst"), [(1.0, 1), (2.5, 1), (4.0, 1), (2.5, 5)])
+@pytest.mark.parametrize(
+    ("other_rate", "burst", "tolerance"),
+    [
+        (1.0, 1, 0.08),
+        (2.5, 1, 0.08),
+        (4.0, 1, 0.08),
+        # 5 at once every 2 s: each burst drains the service's bucket, so a throttle
+        # measures less than is left on average; the best any client can do here is 2.5/s.
+        (2.5, 5, 0.12),
+    ],
+)
 async def test_settles_on_the_rate_left(
-    make_bucket: MakeBucket, other_rate: float, burst: int
+    make_bucket: MakeBucket, other_rate: float, burst: int, tolerance: float
 ) -> None:
     """Another caller spends part of the quota: within about a second we use the rest."""
     vt = VirtualTime()
@@ -284,7 +296,7 @@ async def test_settles_on_the_rate_left(
     # it began: we did not crowd it out.
     assert other.admitted >= math.floor(20.0 * other_rate) - burst - 8
     # From 1.5 s on, we were admitted at the rate left, give or take a token per window.
-    assert _rate(admitted, 1.5, 19.5) == pytest.approx(left, rel=0.08)
+    assert _rate(admitted, 1.5, 19.5) == pytest.approx(left, rel=tolerance)
     # A 429 costs no time here, but each is a request refused: a few per ten seconds.
     assert throttles <= 3 + 20.0 * 0.75
 
@@ -350,7 +362,7 @@ async def test_replicas_share_what_they_learn(redis_url: str) -> None:
     clients = []
     buckets = []
     for _ in range(2):
-        client = CountingRedis.from_url(redis_url)
+        client = cast(CountingRedis, CountingRedis.from_url(redis_url))
         client.vt = vt
         clients.append(client)
         limiter = RedisRateLimiter(

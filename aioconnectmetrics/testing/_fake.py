@@ -418,6 +418,8 @@ class FakeConnect:
         operation: str = "GetCurrentMetricData",
         start: float | None = None,
         stop: float | None = None,
+        delay: float = 0.0,
+        duration: float | None = None,
     ) -> OtherConsumer:
         """Another caller spends part of an account's quota, unseen by the client under test.
 
@@ -425,7 +427,8 @@ class FakeConnect:
         account) in `region_name`: a steady stream (``burst=1``) or `burst` requests at
         once every ``burst / rate`` seconds, the first one period after `start` (default:
         the account's first request of `operation`, or now if it has made one), until
-        `stop` (default: never; times on the fake's clock). What it finds empty it
+        `stop` (default: never; times on the fake's clock). `delay` and `duration`
+        (seconds) shift its start and bound its life from there. What it finds empty it
         retries as soon as a token is there, so the rate it leaves is exactly
         ``quota - rate``. Returns the consumer, whose `admitted` and `throttled` count
         its requests; pass it to `remove_other_consumer` to stop it.
@@ -437,6 +440,8 @@ class FakeConnect:
             burst,
             math.nan if start is None else start,
             math.inf if stop is None else stop,
+            delay=delay,
+            duration=math.inf if duration is None else duration,
         )
         with self.service.lock:
             self.service.add_other(

@@ -93,13 +93,17 @@ class OtherConsumer:
     burst: int = 1
     start: float = math.nan
     stop: float = math.inf
+    #: Seconds after `begin` that it starts asking, and how long it goes on (with `begin`).
+    delay: float = 0.0
+    duration: float = math.inf
     admitted: int = 0
     throttled: int = 0
     next_try: float = math.inf
 
     def begin(self, start: float) -> None:
-        """Start asking, the first request one period after `start`."""
-        self.start = start
+        """Start asking `delay` after `start` (the first request one period later)."""
+        self.start = start + self.delay
+        self.stop = min(self.stop, self.start + self.duration)
         self.next_try = self.due(0)
 
     def __attrs_post_init__(self) -> None:
