@@ -37,8 +37,6 @@ import argparse
 import asyncio
 import functools
 import json
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +51,7 @@ from aioconnectmetrics import ConnectMetrics, RetryPolicy, TokenBucket
 from aioconnectmetrics.testing import OtherConsumer
 from aioconnectmetrics.testing._service import TokenBucket as ServiceBucket
 
+from ._redis import redis_server
 from .compare import (
     BURST,
     RATE,
@@ -171,56 +170,40 @@ def contenders_table(rounds: int) -> list[dict[str, Any]]:
 
 
 def replicas_table(counts: list[int]) -> list[dict[str, Any]]:
-    server = shutil.which("redis-server")
-    if server is None:
-        print("no redis-server binary: skipping replicas (apt-get install redis-server)")
-        return []
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    redis = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    rows = []
-    try:
-        time.sleep(0.5)
-        with fake_service([QUEUES]) as fake:
-            endpoint = fake["endpoint"]
-            instance_id, queues = fake["instances"][str(QUEUES)]
-            total, _, round_trip = calibrate(endpoint, "counting", kwargs_for(instance_id, queues))
-            bound = (total - BURST) / RATE + round_trip
-            print()
+    rows: list[dict[str, Any]] = []
+    with redis_server() as redis_url, fake_service([QUEUES]) as fake:
+        if redis_url is None:
+            return rows
+        endpoint = fake["endpoint"]
+        instance_id, queues = fake["instances"][str(QUEUES)]
+        total, _, round_trip = calibrate(endpoint, "counting", kwargs_for(instance_id, queues))
+        bound = (total - BURST) / RATE + round_trip
+        print()
+        print(f"replicas through one RedisRateLimiter, {total} batches, no other caller")
+        header = (
+            f"{'replicas':>8} {'wall s':>7} {'bound s':>8} {'vs bound':>8} "
+            f"{'requests':>8} {'429s':>5} {'errors':>6}"
+        )
+        print(header)
+        print("-" * len(header))
+        for count in counts:
+            url = f"{redis_url}/{count % 16}"
+            outcomes = run_replicas(endpoint, instance_id, url, queues, count)
+            wall = max(o["done"] for o in outcomes) - outcomes[0]["start_at"]
+            row = {
+                "replicas": count,
+                "wall_s": wall,
+                "bound_s": bound,
+                "ratio": wall / bound,
+                "requests": sum(o["calls"] for o in outcomes),
+                "throttles": sum(o["throttles"] for o in outcomes),
+                "errors": sum(1 for o in outcomes if o["error"]),
+            }
+            rows.append(row)
             print(
-                f"replicas through one RedisRateLimiter, {total} batches in all, no other caller"
+                f"{count:>8} {wall:>7.2f} {bound:>8.2f} {wall / bound:>7.2f}x "
+                f"{row['requests']:>8} {row['throttles']:>5} {row['errors']:>6}"
             )
-            header = (
-                f"{'replicas':>8} {'wall s':>7} {'bound s':>8} {'vs bound':>8} "
-                f"{'requests':>8} {'429s':>5} {'errors':>6}"
-            )
-            print(header)
-            print("-" * len(header))
-            for count in counts:
-                url = f"redis://127.0.0.1:{port}/{count % 16}"
-                outcomes = run_replicas(endpoint, instance_id, url, queues, count)
-                wall = max(o["done"] for o in outcomes) - outcomes[0]["start_at"]
-                row = {
-                    "replicas": count,
-                    "wall_s": wall,
-                    "bound_s": bound,
-                    "ratio": wall / bound,
-                    "requests": sum(o["calls"] for o in outcomes),
-                    "throttles": sum(o["throttles"] for o in outcomes),
-                    "errors": sum(1 for o in outcomes if o["error"]),
-                }
-                rows.append(row)
-                print(
-                    f"{count:>8} {wall:>7.2f} {bound:>8.2f} {wall / bound:>7.2f}x "
-                    f"{row['requests']:>8} {row['throttles']:>5} {row['errors']:>6}"
-                )
-    finally:
-        redis.terminate()
-        redis.wait(timeout=10)
     return rows
 
 

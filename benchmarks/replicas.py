@@ -14,14 +14,13 @@ Run: python -m benchmarks.replicas
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from ._redis import redis_server
 from .compare import fake_service
 
 REPLICAS = 4
@@ -53,39 +52,25 @@ def run_replicas(endpoint: str, instance_id: str, redis_url: str) -> list[dict[s
 
 
 def main() -> None:
-    server = shutil.which("redis-server")
-    if server is None:
-        print("no redis-server binary: install it (apt-get install redis-server)")
-        return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    redis = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
     rows = []
-    try:
-        time.sleep(0.5)
-        with fake_service([QUEUES]) as fake:
-            instance_id, _ = fake["instances"][str(QUEUES)]
-            for name, url in (
-                ("each on its own", "none"),
-                ("shared Redis backend", f"redis://127.0.0.1:{port}/0"),
-            ):
-                outcomes = run_replicas(fake["endpoint"], instance_id, url)
-                rows.append(
-                    {
-                        "setup": name,
-                        "requests": sum(o["calls"] for o in outcomes),
-                        "throttles": sum(o["throttles"] for o in outcomes),
-                        "errors": sum(1 for o in outcomes if o["error"]),
-                        "wall_s": max(o["done"] for o in outcomes) - outcomes[0]["start_at"],
-                    }
-                )
-    finally:
-        redis.terminate()
-        redis.wait(timeout=10)
+    with redis_server() as redis_url, fake_service([QUEUES]) as fake:
+        if redis_url is None:
+            return
+        instance_id, _ = fake["instances"][str(QUEUES)]
+        for name, url in (
+            ("each on its own", "none"),
+            ("shared Redis backend", f"{redis_url}/0"),
+        ):
+            outcomes = run_replicas(fake["endpoint"], instance_id, url)
+            rows.append(
+                {
+                    "setup": name,
+                    "requests": sum(o["calls"] for o in outcomes),
+                    "throttles": sum(o["throttles"] for o in outcomes),
+                    "errors": sum(1 for o in outcomes if o["error"]),
+                    "wall_s": max(o["done"] for o in outcomes) - outcomes[0]["start_at"],
+                }
+            )
     print(
         f"{REPLICAS} replicas x {QUEUES} queues (instance summary), "
         "fake at 50 ms, quota 5/s burst 8"

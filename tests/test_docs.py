@@ -104,9 +104,18 @@ pytest_plugins = ["pytester"]
 
 def test_testing_guide_example_runs_in_a_fresh_session(pytester: pytest.Pytester) -> None:
     """The example of docs/testing.md passes as a user's own test file."""
-    (example,) = python_blocks(ROOT / "docs/testing.md")
+    example, *_ = python_blocks(ROOT / "docs/testing.md")
     pytester.makepyfile(test_example=example)
     outcome = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"
     )
     outcome.assert_outcomes(passed=1)
+
+
+def test_testing_guide_other_consumer_snippet_runs() -> None:
+    """The other-caller snippet of docs/testing.md runs against a fake with quotas on."""
+    _, snippet = python_blocks(ROOT / "docs/testing.md")
+    with FakeConnect() as fake:
+        namespace: dict[str, Any] = {"fake": fake}
+        exec(compile(snippet, "<example>", "exec"), namespace)  # noqa: S102 - our own docs
+    assert (namespace["other"].rate, namespace["bursty"].burst) == (2.5, 4)
