@@ -73,7 +73,7 @@ class Adaptation:
     hold: float = attrs.field(default=DEFAULT_HOLD)
     climb: float = attrs.field(default=DEFAULT_CLIMB)
     window: float = attrs.field(default=DEFAULT_WINDOW)
-    slack: float = attrs.field(default=0.01)
+    slack: float = attrs.field(default=0.03)
     max_hold: float = attrs.field(default=DEFAULT_MAX_HOLD)
 
     def __attrs_post_init__(self) -> None:

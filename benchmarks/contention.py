@@ -55,6 +55,7 @@ from ._redis import redis_server
 from .compare import (
     BURST,
     RATE,
+    TRACE_MEMORY,
     Outcome,
     aiobotocore_gather,
     boto3_sequential,
@@ -313,6 +314,7 @@ def main() -> None:
     parser.add_argument("--plot", action="store_true", help="draw docs/quota-control.png")
     parser.add_argument("--skip-contenders", action="store_true")
     args = parser.parse_args()
+    TRACE_MEMORY["on"] = False  # timing only: see compare.TRACE_MEMORY
     results: dict[str, Any] = {}
     if not args.skip_contenders:
         results["contenders"] = contenders_table(args.rounds)

@@ -423,7 +423,7 @@ def test_limiter_keys_buckets_by_identity_region_operation() -> None:
     default = RateLimiter().bucket("x", "y", "GetMetricData")
     assert default is not None
     assert default.max_rate == 5.0  # the quota itself: the bucket finds the edge
-    assert (default.burst, default.adaptation.slack) == (8, 0.01)
+    assert (default.burst, default.adaptation.slack) == (8, 0.03)
     reserved = RateLimiter(headroom=0.8).bucket("x", "y", "GetMetricData")
     assert reserved is not None
     assert reserved.max_rate == pytest.approx(4.0)
