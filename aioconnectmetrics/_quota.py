@@ -40,7 +40,7 @@ DEFAULT_WINDOW = 4.0
 #: Seconds a learnt rate is held before it climbs back towards the quota.
 DEFAULT_HOLD = 0.5
 #: The longest hold, after probes that keep finding the same rate.
-DEFAULT_MAX_HOLD = 4.0
+DEFAULT_MAX_HOLD = 2.0
 #: Time constant (seconds) of the climb back.
 DEFAULT_CLIMB = 0.5
 #: The learnt rate never goes below the quota's rate divided by this.
