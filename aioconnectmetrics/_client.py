@@ -193,6 +193,7 @@ class ConnectMetrics:
         self.limiter: Limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self.identity: str | None = None
+        self._tenant = ""
         self._stack: contextlib.AsyncExitStack | None = None
         self._caller: Caller | None = None
         self._slots = anyio.CapacityLimiter(max_concurrency)
@@ -228,7 +229,8 @@ class ConnectMetrics:
         # the client, so it closes first.
         self._tasks = await stack.enter_async_context(anyio.create_task_group())
         self._stack = stack
-        self.identity = await credential_identity(self._client)
+        identities = await credential_identity(self._client)
+        self.identity, self._tenant = identities.account, identities.tenant
         self._caller = RetryingCaller(
             ClientCaller(self._client, on_call=self._count_call),
             limiter=self.limiter,
@@ -449,7 +451,7 @@ class ConnectMetrics:
             request,
             region=self.region_name,
             endpoint=str(self._client.meta.endpoint_url),
-            identity=str(self.identity),
+            identity=self._tenant,
             extra=(spread,),
         )
         if mode == "use":

@@ -10,7 +10,9 @@ import anyio
 import pytest
 
 from aioconnectmetrics import (
+    CacheBackend,
     CachePolicy,
+    ConnectMetrics,
     MemoryBackend,
     Metric,
     RetryPolicy,
@@ -19,6 +21,7 @@ from aioconnectmetrics import (
 from aioconnectmetrics._cache import Answer, CacheEntry, cache_key, fresh_until, newer_or_same
 from aioconnectmetrics._merge import Row
 from aioconnectmetrics._request import MetricsRequest
+from aioconnectmetrics.redis import RedisBackend
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
@@ -439,3 +442,37 @@ async def test_streaming_needs_rows_of_one_batch(fake: FakeConnect, instance_id:
         with pytest.raises(ValueError, match="page_size"):
             cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=["q"], page_size=0)
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_a_known_key_id_with_a_wrong_secret_is_never_served(
+    fake: FakeConnect, instance_id: str, store: str, request: pytest.FixtureRequest
+) -> None:
+    """The same key ID with another secret fetches for itself (memory or Redis backend)."""
+    queues = fake.add_queues(instance_id, 3)
+    if store == "memory":
+        backend: CacheBackend = MemoryBackend(clock=fake.clock)
+    else:
+        backend = RedisBackend.from_url(request.getfixturevalue("redis_url") + "/7")
+
+    def client(secret: str) -> ConnectMetrics:
+        return ConnectMetrics(
+            instance_id,
+            region_name=fake.region_name,
+            endpoint_url=fake.endpoint_url,
+            aws_access_key_id="AKIAKNOWNKEYID",
+            aws_secret_access_key=secret,
+            clock=fake.clock,
+            cache_backend=backend,
+        )
+
+    async with client("the-owners-secret") as owner, client("a-guess") as intruder:
+        await owner.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        await intruder.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        await owner.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        assert (owner.cache_stats.hits, intruder.cache_stats.hits) == (1, 0)
+        # One account (one quota), two tenants.
+        assert owner.identity == intruder.identity
+    assert len(fake.requests) == 2
+    if isinstance(backend, RedisBackend):
+        await backend.aclose()
