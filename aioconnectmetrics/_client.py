@@ -500,9 +500,13 @@ class ConnectMetrics:
             await flight.done.wait()
         except BaseException:
             # This caller leaves (cancelled): the others keep the fetch; the last one
-            # to leave cancels it.
+            # to leave cancels it, and takes it off the board at once, so that a caller
+            # arriving while it winds down starts a fetch of its own instead of joining
+            # one that can only fail.
             flight.waiters -= 1
             if flight.waiters == 0 and not flight.background and flight.scope is not None:
+                if self._flights.get(key) is flight:
+                    del self._flights[key]
                 flight.scope.cancel()
                 # Wait for it to wind down, so that when this caller's cancellation
                 # returns, no task, connection or token of its fetch is left.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -13,6 +14,7 @@ from aioconnectmetrics import (
     CacheBackend,
     CachePolicy,
     ConnectMetrics,
+    ConnectMetricsError,
     MemoryBackend,
     Metric,
     RetryPolicy,
@@ -476,3 +478,39 @@ async def test_a_known_key_id_with_a_wrong_secret_is_never_served(
     assert len(fake.requests) == 2
     if isinstance(backend, RedisBackend):
         await backend.aclose()
+
+
+async def test_a_newcomer_never_joins_a_fetch_being_cancelled(clock: ManualClock) -> None:
+    """The last waiter of a fetch leaves; a caller arriving as it winds down gets an answer.
+
+    100 tries of the race, each: one caller's fetch reaches the service, the caller is
+    cancelled, and a new caller asks for the same thing before the fetch has wound down.
+    """
+    arrived = threading.Event()
+    with FakeConnect(clock=clock, quotas=None, latency=0.02) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        fake.add_hook(lambda operation, params: arrived.set())
+        failed = 0
+        async with fake.metrics_client(instance_id) as cm:
+
+            async def ask() -> None:
+                await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues, cache="refresh")
+
+            async def leave(scope: anyio.CancelScope) -> None:
+                with scope:
+                    await ask()
+
+            for _ in range(100):
+                arrived.clear()
+                async with anyio.create_task_group() as group:
+                    leaver = anyio.CancelScope()
+                    group.start_soon(leave, leaver)
+                    await anyio.to_thread.run_sync(arrived.wait)
+                    leaver.cancel()
+                    await anyio.lowlevel.checkpoint()  # it leaves, and cancels its fetch
+                    try:
+                        await ask()
+                    except ConnectMetricsError:
+                        failed += 1
+        assert failed == 0
