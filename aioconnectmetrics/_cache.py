@@ -184,34 +184,98 @@ def entry_to_json(entry: CacheEntry) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def entry_from_json(text: str | bytes) -> CacheEntry | None:
-    """The entry stored as `text`; None for another format version or a broken entry."""
+class _CorruptEntryError(ValueError):
+    """A stored entry that is not what `entry_to_json` writes."""
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _CorruptEntryError(value)
     try:
-        document = json.loads(text)
+        number = float(value)  # an int too large for a float overflows here
+    except OverflowError as exc:
+        raise _CorruptEntryError(value) from exc
+    if not math.isfinite(number):
+        raise _CorruptEntryError(value)
+    return number
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _CorruptEntryError(value)
+    return value
+
+
+def _text(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _CorruptEntryError(value)
+    return value
+
+
+def _list(value: object, length: int | None = None) -> list[Any]:
+    if not isinstance(value, list) or (length is not None and len(value) != length):
+        raise _CorruptEntryError(value)
+    return value
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise _CorruptEntryError(value)
+    return value
+
+
+def _timestamp(value: object) -> datetime:
+    try:
+        return datetime.fromtimestamp(_number(value), timezone.utc)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise _CorruptEntryError(value) from exc
+
+
+def _row(stored: object) -> Row:
+    key, queue_arn, profile_arn, values, approximate, raw = _list(stored, 6)
+    a, b, c = (_text(part) for part in _list(key, 3))
+    checked_values = {
+        name: None if value is None else _number(value) for name, value in _mapping(values).items()
+    }
+    bounds: dict[str, tuple[float, float] | None] = {}
+    for name, pair in _mapping(approximate).items():
+        if pair is None:
+            bounds[name] = None
+        else:
+            low, high = (_number(x) for x in _list(pair, 2))
+            bounds[name] = (low, high)
+    return Row(
+        (a, b, c),
+        _text(queue_arn),
+        _text(profile_arn),
+        checked_values,
+        MappingProxyType(bounds) if bounds else NOTHING_APPROXIMATE,
+        None if raw is None else _mapping(raw),
+    )
+
+
+def entry_from_json(text: str | bytes) -> CacheEntry | None:
+    """The entry stored as `text`; None for another format version or anything else.
+
+    Every field is checked against what `entry_to_json` writes, so that a corrupt or
+    foreign value in a shared store is a miss (and gets replaced), never an error at a
+    caller or a wrong number later.
+    """
+    try:
+        document = _mapping(json.loads(text))
         if document.get("v") != FORMAT_VERSION:
             return None
-        rows = tuple(
-            Row(
-                (key[0], key[1], key[2]),
-                queue_arn,
-                profile_arn,
-                values,
-                MappingProxyType({k: (v[0], v[1]) if v else None for k, v in approximate.items()})
-                if approximate
-                else NOTHING_APPROXIMATE,
-                raw,
-            )
-            for key, queue_arn, profile_arn, values, approximate, raw in document["rows"]
-        )
-        snapshots = tuple(datetime.fromtimestamp(t, timezone.utc) for t in document["snapshots"])
         answer = Answer(
-            rows=rows,
-            snapshots=snapshots,
-            batches=document["batches"],
-            pages=document["pages"],
+            rows=tuple(_row(row) for row in _list(document["rows"])),
+            snapshots=tuple(_timestamp(t) for t in _list(document["snapshots"])),
+            batches=_count(document["batches"]),
+            pages=_count(document["pages"]),
         )
-        return CacheEntry(answer, document["fetched_at"], document["fresh_until"])
-    except (ValueError, KeyError, TypeError, IndexError):
+        return CacheEntry(
+            answer, _number(document["fetched_at"]), _number(document["fresh_until"])
+        )
+    except (ValueError, KeyError, TypeError, RecursionError):
+        # ValueError covers bad JSON, bad UTF-8 and `_CorruptEntryError`.
         return None
 
 
