@@ -420,6 +420,8 @@ class ConnectMetrics:
         try:
             with anyio.fail_after(deadline):
                 yield
+        except DeadlineExceededError:
+            raise  # an inner deadline (the fetch's own) already said so
         except TimeoutError as exc:
             raise DeadlineExceededError(deadline) from exc
 
@@ -441,6 +443,14 @@ class ConnectMetrics:
 
     # -- the cache and single-flight --------------------------------------------------
     async def _answer(
+        self, caller: Caller, request: MetricsRequest, spread: float | None, mode: str
+    ) -> Answer:
+        # The call's deadline covers every wait of the caller's: the cache, another
+        # caller's fetch, another process's lease, as well as its own fetch.
+        with self._deadline():
+            return await self._answer_within_deadline(caller, request, spread, mode)
+
+    async def _answer_within_deadline(
         self, caller: Caller, request: MetricsRequest, spread: float | None, mode: str
     ) -> Answer:
         policy = self.cache_policy

@@ -15,6 +15,7 @@ from aioconnectmetrics import (
     CachePolicy,
     ConnectMetrics,
     ConnectMetricsError,
+    DeadlineExceededError,
     MemoryBackend,
     Metric,
     RetryPolicy,
@@ -514,3 +515,35 @@ async def test_a_newcomer_never_joins_a_fetch_being_cancelled(clock: ManualClock
                     except ConnectMetricsError:
                         failed += 1
         assert failed == 0
+
+
+async def test_the_deadline_covers_waiting_for_another_replicas_lease(
+    clock: ManualClock,
+) -> None:
+    """A replica waiting on another's slow fetch gives up at its own deadline."""
+    arrived = threading.Event()
+    with FakeConnect(clock=clock, quotas=None, latency=1.5) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        fake.add_hook(lambda operation, params: arrived.set())
+        backend = MemoryBackend(clock=fake.clock)  # one store, as Redis is for replicas
+        slow_done = anyio.Event()
+        async with (
+            fake.metrics_client(instance_id, cache_backend=backend) as slow,
+            fake.metrics_client(
+                instance_id, cache_backend=backend, retry=RetryPolicy(deadline=0.2)
+            ) as hurried,
+        ):
+
+            async def fetch_slowly() -> None:
+                await slow.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+                slow_done.set()
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(fetch_slowly)
+                await anyio.to_thread.run_sync(arrived.wait)  # it holds the lease now
+                with pytest.raises(DeadlineExceededError):
+                    await hurried.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+                assert not slow_done.is_set()  # it gave up before the other's answer
+        assert slow_done.is_set()
+        assert len(fake.requests) == 1
