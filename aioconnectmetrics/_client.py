@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -174,7 +175,7 @@ class ConnectMetrics:
         self._borrowed = client is not None
         self._max_concurrency = max_concurrency
         self._restarts = pagination_restarts
-        self._partial = partial
+        self._partial = _check_partial(partial)
         self._queue_list_ttl = queue_list_ttl
         self._lease_ttl = check_positive("lease_ttl", lease_ttl)
         self._lease_poll = min(0.05, self._lease_ttl / 10)
@@ -277,7 +278,8 @@ class ConnectMetrics:
         return self._caller
 
     def _instance(self, instance_id: str | None) -> str:
-        chosen = instance_id or self.instance_id
+        # Only None means "the default": an empty string is a bad ID, said so below.
+        chosen = self.instance_id if instance_id is None else instance_id
         if chosen is None:
             raise InvalidRequestError(
                 "instance_id", None, "give instance_id here or to ConnectMetrics(instance_id)"
@@ -406,7 +408,7 @@ class ConnectMetrics:
         partial: bool | None,
         mode: str = "use",
     ) -> MetricsResult:
-        allow_partial = self._partial if partial is None else partial
+        allow_partial = self._partial if partial is None else _check_partial(partial)
         answer = await self._answer(caller, request, spread, _cache_mode(mode))
         _check_failures(request, answer, allow_partial)
         return _result(request, answer)
@@ -943,12 +945,23 @@ def _check_failures(request: MetricsRequest, answer: Answer, allow_partial: bool
         raise PartialResultError(_result(request, answer), failures, dict(answer.failed_queues))
 
 
+def _check_partial(value: object) -> bool:
+    # Only a real bool: "no" is truthy, and would mean yes.
+    if not isinstance(value, bool):
+        raise InvalidRequestError("partial", value, "True or False")
+    return value
+
+
 def _spread_seconds(value: object) -> float | None:
     if value is None:
         return None
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-        raise InvalidRequestError("max_spread", value, "seconds (or a timedelta) >= 0")
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 <= seconds < math.inf  # NaN fails this too, so it cannot switch it off
+    ):
+        raise InvalidRequestError("max_spread", value, "finite seconds (or a timedelta) >= 0")
     return float(seconds)
 
 

@@ -40,11 +40,14 @@ class InvalidRequestError(ConnectMetricsError, ValueError):
     Raised before any network call.
     """
 
-    def __init__(self, field: str, value: Any, allowed: str) -> None:
+    def __init__(self, field: str, value: Any, allowed: str, *, echo: bool = True) -> None:
         self.field = field
-        self.value = value
+        # A value given under a name we do not know is not repeated (not even here): it
+        # may be a secret passed by mistake, and errors end up in logs.
+        self.value = value if echo else None
         self.allowed = allowed
-        super().__init__(f"{field}: got {value!r}; {allowed}")
+        shown = repr(value) if echo else "a value (not repeated: the name is unknown)"
+        super().__init__(f"{field}: got {shown}; {allowed}")
 
 
 class ConfigurationError(ConnectMetricsError):

@@ -10,6 +10,7 @@ and what is allowed. Pure: the caller passes the region and the current time.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -40,7 +41,7 @@ _HISTORICAL_GROUPINGS = ("QUEUE", "CHANNEL")
 _NEEDS_PROFILE_FILTER = ("CONTACTS_SCHEDULED", "CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE")
 _ID = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _ARN = re.compile(
-    r"^arn:aws[a-z-]*:connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"^arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"instance/(?P<instance>[A-Za-z0-9-]+)/(?P<kind>queue|routing-profile)/(?P<id>[A-Za-z0-9-]+)$"
 )
 _SERVICE_LEVEL_KEY = re.compile(r"^SERVICE_LEVEL_(\d+)$")
@@ -143,13 +144,26 @@ def check_instance_id(value: Any, field: str = "instance_id") -> str:
 
 
 def _strings(value: Any, field: str) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise InvalidRequestError(field, value, "expected a list of strings")
     items = list(value)
     for item in items:
         if not isinstance(item, str):
             raise InvalidRequestError(field, item, "every item must be a string")
     return items
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region: ``aws``, ``aws-cn``, ``aws-us-gov``, ..."""
+    for prefix, partition in (
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-iso-", "aws-iso"),
+        ("us-isob-", "aws-iso-b"),
+    ):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
 
 
 def normalise_resources(
@@ -160,7 +174,8 @@ def normalise_resources(
     `kind` is ``queue`` or ``routing-profile``. Memoised: a service that asks about the
     same thousand queues every few seconds checks them once.
     """
-    if isinstance(values, str) or not isinstance(values, Iterable):
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        # A mapping would be read as its keys, silently dropping its values.
         raise InvalidRequestError(field, values, "expected a list of strings")
     items = tuple(values)
     try:
@@ -174,6 +189,8 @@ def _normalise(
     items: tuple[Any, ...], field: str, kind: str, instance_id: str, region: str
 ) -> tuple[str, ...]:
     ids: dict[str, None] = {}
+    partition = partition_of(region)
+    account: str | None = None
     for value in items:
         if not isinstance(value, str):
             raise InvalidRequestError(field, value, "every item must be a string")
@@ -181,12 +198,23 @@ def _normalise(
             match = _ARN.fullmatch(value)
             if match is None or match["kind"] != kind:
                 raise InvalidRequestError(field, value, f"expected a {kind} ID or ARN")
-            if match["instance"] != instance_id or match["region"] != region:
+            if (
+                match["instance"] != instance_id
+                or match["region"] != region
+                or match["partition"] != partition
+            ):
                 raise InvalidRequestError(
                     field,
                     value,
-                    f"the ARN must belong to instance {instance_id} in region {region}",
+                    f"the ARN must belong to instance {instance_id} in region {region} "
+                    f"(partition {partition})",
                 )
+            # One instance lives in one account: ARNs that disagree cannot all be its.
+            if account is not None and match["account"] != account:
+                raise InvalidRequestError(
+                    field, value, f"the ARNs name two accounts ({account} and another)"
+                )
+            account = match["account"]
             ids[match["id"]] = None
         elif _ID.fullmatch(value):
             ids[value] = None
@@ -233,7 +261,12 @@ def check_page_size(value: Any, field: str) -> int:
 
 def _threshold(value: Any, field: str) -> int:
     low, high = THRESHOLD_RANGE
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
         raise InvalidRequestError(field, value, "whole seconds from 1 to 604800")
     if not low <= value <= high:
         raise InvalidRequestError(field, value, "whole seconds from 1 to 604800")
@@ -293,7 +326,10 @@ def _metrics(values: Iterable[Any], *, historical: bool, field: str) -> tuple[Me
 
 def _time(value: Any, field: str) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = datetime.fromtimestamp(value, timezone.utc)
+        try:
+            value = datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError) as exc:  # NaN, infinity, out of range
+            raise InvalidRequestError(field, value, "a finite epoch time in range") from exc
     if not isinstance(value, datetime):
         raise InvalidRequestError(field, value, "expected an aware datetime (or epoch seconds)")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -497,6 +533,7 @@ def _check_kwargs(kwargs: Mapping[str, Any], allowed: frozenset[str], operation:
                 key,
                 kwargs[key],
                 f"not a parameter of {operation}: {', '.join(sorted(allowed - {'NextToken'}))}",
+                echo=False,
             )
     if "NextToken" in kwargs:
         raise InvalidRequestError(

@@ -15,6 +15,7 @@ from .conftest import NOW
 
 END = datetime.fromtimestamp(NOW, timezone.utc)
 START = END - timedelta(hours=1)
+NAN, INF = float("nan"), float("inf")
 OTHER = "arn:aws:connect:us-east-1:123456789012:instance/other-instance/queue/q1"
 WRONG_REGION = "arn:aws:connect:eu-west-2:123456789012:instance/{instance}/queue/q1"
 
@@ -64,13 +65,35 @@ CURRENT_CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("queue types", {"queues": "all", "queue_types": ["VIP"]}, "queue_types"),
     ("max_spread negative", {"max_spread": -1}, "max_spread"),
+    ("max_spread NaN (it would switch the bound off)", {"max_spread": NAN}, "max_spread"),
+    ("max_spread infinite", {"max_spread": INF}, "max_spread"),
     ("instance with a slash", {"instance_id": "abc/def"}, "instance_id"),
+    ("instance empty (not the default)", {"instance_id": ""}, "instance_id"),
+    ("partial as a string", {"partial": "no"}, "partial"),
+    ("queues as a mapping (its values dropped)", {"queues": {"q1": "a", "q2": "b"}}, "queues"),
+    (
+        "queue ARN of another partition",
+        {"queues": ["arn:aws-cn:connect:us-east-1:123456789012:instance/{instance}/queue/q1"]},
+        "queues",
+    ),
+    (
+        "queue ARNs of two accounts",
+        {
+            "queues": [
+                "arn:aws:connect:us-east-1:123456789012:instance/{instance}/queue/q1",
+                "arn:aws:connect:us-east-1:210987654321:instance/{instance}/queue/q2",
+            ]
+        },
+        "queues",
+    ),
 ]
 
 HISTORICAL_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("service level without threshold", {"metrics": ["SERVICE_LEVEL"]}, "metrics[0]"),
     ("threshold 0", {"metrics": [Metric.service_level(0)]}, "metrics[0].threshold"),
     ("threshold too large", {"metrics": [Metric.service_level(604801)]}, "metrics[0].threshold"),
+    ("threshold NaN", {"metrics": [Metric("SERVICE_LEVEL", NAN)]}, "metrics[0].threshold"),  # type: ignore[arg-type]
+    ("threshold infinite", {"metrics": [Metric("SERVICE_LEVEL", INF)]}, "metrics[0].threshold"),  # type: ignore[arg-type]
     ("21 service levels", {"metrics": [f"SERVICE_LEVEL_{t}" for t in range(1, 22)]}, "metrics"),
     ("real-time metric", {"metrics": ["AGENTS_ONLINE"]}, "metrics[0]"),
     ("naive start", {"start": START.replace(tzinfo=None)}, "start"),
@@ -118,6 +141,22 @@ DROP_IN_CURRENT: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 DROP_IN_HISTORICAL: list[tuple[str, dict[str, Any], str]] = [
+    ("StartTime NaN", {"StartTime": NAN}, "StartTime"),
+    ("EndTime infinite", {"EndTime": INF}, "EndTime"),
+    (
+        "threshold NaN",
+        {
+            "HistoricalMetrics": [
+                {
+                    "Name": "SERVICE_LEVEL",
+                    "Unit": "PERCENT",
+                    "Statistic": "AVG",
+                    "Threshold": {"Comparison": "LT", "ThresholdValue": NAN},
+                }
+            ]
+        },
+        "HistoricalMetrics[0].Threshold.ThresholdValue",
+    ),
     (
         "wrong statistic",
         {"HistoricalMetrics": [{"Name": "CONTACTS_HANDLED", "Unit": "COUNT", "Statistic": "AVG"}]},
@@ -321,3 +360,18 @@ def test_constructor_checks() -> None:
         ConnectMetrics(max_concurrency=0)
     with pytest.raises(InvalidRequestError, match="instance_id"):
         ConnectMetrics("bad/instance")
+
+
+@pytest.mark.parametrize("call", ["get_current_metric_data", "get_metric_data"])
+async def test_an_unknown_keyword_is_named_but_its_value_never_repeated(
+    fake: FakeConnect, instance_id: str, call: str
+) -> None:
+    """A secret passed under a wrong name does not land in the error (nor in logs)."""
+    async with fake.metrics_client(instance_id) as cm:
+        with pytest.raises(InvalidRequestError) as info:
+            await getattr(cm, call)(SecretAccessKey="wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET")
+    assert info.value.field == "SecretAccessKey"
+    assert info.value.value is None
+    assert "SECRET" not in str(info.value)
+    assert "SECRET" not in repr(info.value)
+    assert fake.requests == []
