@@ -16,8 +16,9 @@ that bucket, and it learns from what the service tells us:
   tightens as ``1 / span``. Throttles less than `MIN_SPAN` apart measure nothing yet
   (a burst of another caller's looks like no rate at all). This is a measurement, not a
   guess: no halving, no slow linear climb.
-* The same throttle re-phases the model: the service was empty at ``t``, so the level now
-  is what refilled since ``t`` less what we sent since.
+* The same throttle re-phases the model: the service held less than a token at ``t``
+  (half of one, as a guess that costs least; none when the grant before was throttled
+  too), so the level now is that, plus what refilled since ``t``, less what we sent since.
 * The absence of throttles is evidence too, but only up to the rate we sent at. So the
   learnt rate is held for `hold` seconds, then climbs back towards the quota with time
   constant `climb`: if the others have stopped we are back near the full quota within
