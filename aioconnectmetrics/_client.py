@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -58,6 +57,7 @@ from ._request import (
     MetricsRequest,
     check_count,
     check_instance_id,
+    check_non_negative,
     check_page_size,
     check_positive,
     check_queue_types,
@@ -956,13 +956,8 @@ def _spread_seconds(value: object) -> float | None:
     if value is None:
         return None
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, (int, float))
-        or not 0 <= seconds < math.inf  # NaN fails this too, so it cannot switch it off
-    ):
-        raise InvalidRequestError("max_spread", value, "finite seconds (or a timedelta) >= 0")
-    return float(seconds)
+    # NaN would switch the bound off: refused with infinity and negatives.
+    return check_non_negative("max_spread", seconds, "finite seconds (or a timedelta) >= 0")
 
 
 def _stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) -> set[int]:

@@ -29,11 +29,12 @@ from ._quota import (
     DEFAULT_CLIMB,
     DEFAULT_HOLD,
     DEFAULT_MAX_HOLD,
+    DEFAULT_SLACK,
     DEFAULT_WINDOW,
     Grant,
     QuotaModel,
 )
-from ._request import check_count, check_positive
+from ._request import check_count, check_non_negative, check_positive
 
 #: Service quotas: operation -> (requests per second, burst), per account and region.
 SERVICE_QUOTAS: Mapping[str, tuple[float, int]] = MappingProxyType(
@@ -73,16 +74,14 @@ class Adaptation:
     hold: float = attrs.field(default=DEFAULT_HOLD)
     climb: float = attrs.field(default=DEFAULT_CLIMB)
     window: float = attrs.field(default=DEFAULT_WINDOW)
-    slack: float = attrs.field(default=0.03)
+    slack: float = attrs.field(default=DEFAULT_SLACK)
     max_hold: float = attrs.field(default=DEFAULT_MAX_HOLD)
 
     def __attrs_post_init__(self) -> None:
         for name in ("climb", "window"):
             check_positive(name, getattr(self, name))
         for name in ("hold", "slack", "max_hold"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-                raise InvalidRequestError(name, value, "a finite number of seconds >= 0")
+            check_non_negative(name, getattr(self, name))
 
     def model(self, rate: float, burst: int) -> QuotaModel:
         """A fresh quota model with these settings."""

@@ -44,6 +44,9 @@ DEFAULT_HOLD = 0.5
 DEFAULT_MAX_HOLD = 2.0
 #: Time constant (seconds) of the climb back.
 DEFAULT_CLIMB = 0.5
+#: Seconds by which a new bucket's first refill starts late: a burst's first request
+#: leaves only after the event loop has built several of the others.
+DEFAULT_SLACK = 0.03
 #: The learnt rate never goes below the quota's rate divided by this.
 FLOOR_DIVISOR = 20.0
 #: Throttles closer together than this (seconds) measure nothing yet: the uncertainty is

@@ -134,6 +134,15 @@ def check_positive(field: str, value: object) -> float:
     return float(value)
 
 
+def check_non_negative(field: str, value: object, allowed: str = "finite seconds >= 0") -> float:
+    """A finite number (not a bool) of zero or more; NaN and infinity are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequestError(field, value, allowed)
+    if not 0 <= value < math.inf:  # NaN fails this too
+        raise InvalidRequestError(field, value, allowed)
+    return float(value)
+
+
 def check_instance_id(value: Any, field: str = "instance_id") -> str:
     """An instance ID, which reaches a URL path: letters, digits and dashes only."""
     if not isinstance(value, str) or not _ID.fullmatch(value):

@@ -454,6 +454,7 @@ def test_limiter_configuration_is_checked(kwargs: dict[str, object], field: str)
         ({"window": math.inf}, "window"),
         ({"slack": math.nan}, "slack"),
         ({"max_hold": -0.5}, "max_hold"),
+        ({"hold": True}, "hold"),
     ],
 )
 def test_adaptation_settings_are_checked(kwargs: dict[str, float], field: str) -> None:
