@@ -8,7 +8,10 @@ Freshness is pure arithmetic over times the caller passes in:
 * historical: until the 5-minute interval in which it was fetched closes, plus
   `publish_lag` for the service to publish that interval;
 * nothing lives past `max_lifetime` (300 s: the life of a pagination token) after it was
-  fetched.
+  fetched;
+* a real-time entry asked for late in its life is refreshed ahead, in the background, at
+  a point of its own (`refresh_point`): entries fetched together do not all expire, and
+  refetch, together.
 
 Keys hash the normalised request and who asks (region, endpoint, instance, and the
 credential identity hash), so two tenants never share an entry. Backends store entries
@@ -26,13 +29,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import attrs
 import cachetools
 
 from ._catalog import INTERVAL_SECONDS, TOKEN_LIFETIME_SECONDS
-from ._errors import ConnectMetricsError
+from ._errors import ConnectMetricsError, InvalidRequestError
 from ._merge import NOTHING_APPROXIMATE, Row
 from ._request import CURRENT_OP, MetricsRequest, check_count, check_positive
 
@@ -40,6 +43,15 @@ from ._request import CURRENT_OP, MetricsRequest, check_count, check_positive
 def _non_negative(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and value != 0:
         check_positive(attribute.name, value)
+
+
+def _fraction(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise InvalidRequestError(
+            attribute.name, value, "a fraction of the fresh life, at least 0 and below 1, or None"
+        )
 
 
 @attrs.frozen
@@ -53,6 +65,10 @@ class CachePolicy:
         max_lifetime: no answer is served fresh past this many seconds after its fetch.
         stale_grace: seconds past freshness during which the last answer is served at
             once while one refresh runs in the background (None: off).
+        refresh_ahead: real time: the last fraction of an entry's fresh life in which
+            an ask refreshes it in the background, at a point drawn for each entry
+            (`refresh_point`), so that entries fetched together are not refetched
+            together (None or 0: off).
         max_rows: the in-memory cache's bound, in rows of answers (each answer also
             counts one); the least recently used answers go first.
     """
@@ -62,6 +78,7 @@ class CachePolicy:
     publish_lag: float = attrs.field(default=30.0, validator=_non_negative)
     max_lifetime: float = attrs.field(default=TOKEN_LIFETIME_SECONDS, validator=_non_negative)
     stale_grace: float | None = attrs.field(default=None, validator=_non_negative)
+    refresh_ahead: float | None = attrs.field(default=0.25, validator=_fraction)
     max_rows: int = attrs.field(default=200_000)
 
     @max_rows.validator
@@ -103,6 +120,7 @@ class CacheStats:
     misses: int = 0
     coalesced: int = 0
     stale_served: int = 0
+    refreshed_ahead: int = 0
     fetches: int = 0
     entries: int = 0
 
@@ -118,6 +136,76 @@ def fresh_until(
         return min(cap, max(by_snapshot, fetched_at + policy.floor))
     interval_closes = (math.floor(fetched_at / INTERVAL_SECONDS) + 1) * INTERVAL_SECONDS
     return min(cap, interval_closes + policy.publish_lag)
+
+
+def refresh_point(key: str, entry: CacheEntry, fraction: float | None) -> float:
+    """When an ask for a fresh real-time entry starts its refresh in the background.
+
+    A point in the last `fraction` of the entry's fresh life, drawn uniformly from a hash
+    of the key and the fetch time: a jitter of its own for each entry and each fetch,
+    that every process sharing the entry agrees on, with no randomness to seed or store.
+    Entries fetched in one burst get points spread over the window, and their refetches
+    no longer arrive together. ``inf`` when `fraction` is None or 0 (never ahead).
+    """
+    if not fraction:
+        return math.inf
+    digest = hashlib.blake2b(f"{key}\0{entry.fetched_at!r}".encode(), digest_size=8).digest()
+    draw = int.from_bytes(digest, "big") / 2**64  # in [0, 1)
+    life = max(0.0, entry.fresh_until - entry.fetched_at)
+    return entry.fresh_until - draw * fraction * life
+
+
+@attrs.define
+class SnapshotCadence:
+    """When a refresh ahead of expiry can get a newer snapshot, from what fetches showed.
+
+    A service either takes its snapshot at each request (the API reference says
+    ``DataSnapshotTime`` is when the metrics were retrieved), or moves it on on a
+    cadence C: then nothing newer exists until a snapshot is C seconds old, and a
+    refresh before that fetches the same numbers again. C is bracketed:
+
+    * `floor`: a fetch asked at t that got snapshot S shows nothing newer existed at age
+      t - S; the floor is the greatest such age (every fetch teaches it, for free);
+    * `ceiling`: a refresh ahead of an entry of snapshot S that got a newer one, done by
+      t, shows something newer existed by age t - S; the ceiling is the least such age.
+
+    An entry at least `ceiling` old is refreshed ahead; one at most `floor` old, never;
+    in between, one refresh at a time probes, and one that finds nothing newer ends the
+    probing for its snapshot and older ones (`spent`). On a service that snapshots at
+    each request the first probe succeeds and sets the ceiling near the window's start;
+    on one with a cadence, the floor climbs towards C, so at most about one request per
+    snapshot, and soon none, is spent on refreshes that could not gain.
+    """
+
+    floor: float = -math.inf
+    ceiling: float = math.inf
+    spent: float = -math.inf
+    probing: bool = False
+
+    def verdict(self, snapshot: float, now: float) -> Literal["sure", "probe"] | None:
+        """Whether an entry of `snapshot` is refreshed ahead at `now` (None: not)."""
+        age = now - snapshot
+        if age >= self.ceiling:
+            return "sure"
+        if age <= self.floor or snapshot <= self.spent or self.probing:
+            return None
+        return "probe"
+
+    def observe(
+        self, asked_at: float, done_at: float, got: float, replaced: float | None = None
+    ) -> None:
+        """Learn from a fetch asked at `asked_at`, done at `done_at`, of snapshot `got`.
+
+        `replaced`: for a refresh ahead, the snapshot of the entry it was to replace.
+        """
+        self.floor = max(self.floor, asked_at - got)
+        if replaced is None:
+            return
+        if got > replaced:
+            self.ceiling = min(self.ceiling, done_at - replaced)
+        else:
+            self.floor = max(self.floor, asked_at - replaced)
+            self.spent = max(self.spent, replaced)
 
 
 def newer_or_same(candidate: Answer, stored: Answer) -> bool:

@@ -24,9 +24,11 @@ from ._cache import (
     CachePolicy,
     CacheStats,
     MemoryBackend,
+    SnapshotCadence,
     cache_key,
     fresh_until,
     newer_or_same,
+    refresh_point,
 )
 from ._catalog import TOKEN_LIFETIME_SECONDS
 from ._errors import (
@@ -54,6 +56,7 @@ from ._limiter import Limiter, RateLimiter
 from ._merge import BatchAnswer, merge
 from ._plan import batch_params, fetch_metrics, plan_batches
 from ._request import (
+    CURRENT_OP,
     MetricsRequest,
     check_count,
     check_instance_id,
@@ -187,6 +190,8 @@ class ConnectMetrics:
             else MemoryBackend(cache.max_rows if cache is not None else 1, clock=clock)
         )
         self._cache_counts: Counter[str] = Counter()
+        # What fetches showed of when the service has a newer snapshot (refresh ahead).
+        self._cadence = SnapshotCadence()
         self._flights: dict[str, _Flight] = {}
         self._tasks: anyio.abc.TaskGroup | None = None
         self._clock = clock
@@ -428,13 +433,22 @@ class ConnectMetrics:
             raise DeadlineExceededError(deadline) from exc
 
     async def _compute(
-        self, caller: Caller, request: MetricsRequest, spread: float | None
+        self,
+        caller: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        *,
+        replacing: float | None = None,
     ) -> Answer:
-        """Discover, fan out and merge: one upstream fetch, failures recorded, not raised."""
+        """Discover, fan out and merge: one upstream fetch, failures recorded, not raised.
+
+        `replacing`: for a refresh ahead, the snapshot of the entry it is to replace.
+        """
+        asked_at = self._clock()
         with self._deadline():
             request = await self._resolve(caller, request)
             execution = await self._execute(caller, request, spread)
-        return Answer(
+        answer = Answer(
             rows=tuple(merge(request, execution.answers)),
             snapshots=tuple(a.snapshot_time for a in execution.answers if a.snapshot_time),
             batches=len(execution.answers),
@@ -442,6 +456,10 @@ class ConnectMetrics:
             failures=tuple(sorted(execution.failures.items())),
             failed_queues=tuple((i, execution.batches[i]) for i in sorted(execution.failures)),
         )
+        got = answer.snapshot_time
+        if got is not None:
+            self._cadence.observe(asked_at, self._clock(), got.timestamp(), replacing)
+        return answer
 
     # -- the cache and single-flight --------------------------------------------------
     async def _answer(
@@ -472,6 +490,7 @@ class ConnectMetrics:
                 now = self._clock()
                 if now < entry.fresh_until:
                     self._cache_counts["hits"] += 1
+                    self._maybe_refresh_ahead(key, caller, request, spread, entry=entry, now=now)
                     return entry.answer
                 grace = policy.stale_grace
                 if grace is not None and now < entry.fresh_until + grace:
@@ -482,6 +501,38 @@ class ConnectMetrics:
         self._cache_counts["misses"] += 1
         return await self._join_flight(key, caller, request, spread)
 
+    def _maybe_refresh_ahead(
+        self,
+        key: str,
+        caller: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        *,
+        entry: CacheEntry,
+        now: float,
+    ) -> None:
+        """Refresh a fresh entry in the background, if past its point and worth it.
+
+        Worth it: the service can have something newer (see `SnapshotCadence`).
+        """
+        policy, snapshot = self.cache_policy, entry.answer.snapshot_time
+        if (
+            policy is None
+            or snapshot is None
+            or request.operation != CURRENT_OP
+            or key in self._flights
+            or now < refresh_point(key, entry, policy.refresh_ahead)
+        ):
+            return
+        verdict = self._cadence.verdict(snapshot.timestamp(), now)
+        if verdict is None:
+            return
+        self._cadence.probing |= verdict == "probe"
+        self._cache_counts["refreshed_ahead"] += 1
+        self._start_flight(
+            key, caller, request, spread, ahead=snapshot.timestamp(), probe=verdict == "probe"
+        )
+
     def _start_flight(
         self,
         key: str,
@@ -490,10 +541,12 @@ class ConnectMetrics:
         spread: float | None,
         *,
         background: bool = False,
+        ahead: float | None = None,
+        probe: bool = False,
     ) -> _Flight:
         if self._tasks is None:
             raise RuntimeError("ConnectMetrics is not open: use 'async with'")
-        flight = _Flight(background=background)
+        flight = _Flight(background=background or ahead is not None, ahead=ahead, probe=probe)
         self._flights[key] = flight
         self._cache_counts["fetches"] += 1
         self._tasks.start_soon(self._fly, key, flight, caller, request, spread)
@@ -542,10 +595,14 @@ class ConnectMetrics:
         try:
             with anyio.CancelScope() as flight.scope:
                 try:
-                    flight.answer = await self._fetch_under_lease(key, caller, request, spread)
+                    flight.answer = await self._fetch_under_lease(
+                        key, caller, request, spread, replacing=flight.ahead
+                    )
                 except Exception as exc:  # noqa: BLE001 - handed to every waiter
                     flight.error = exc
         finally:
+            if flight.probe:
+                self._cadence.probing = False
             if flight.answer is None and flight.error is None:
                 flight.error = ConnectMetricsError("the fetch was cancelled (client closing)")
             if self._flights.get(key) is flight:
@@ -553,7 +610,13 @@ class ConnectMetrics:
             flight.done.set()
 
     async def _fetch_under_lease(
-        self, key: str, caller: Caller, request: MetricsRequest, spread: float | None
+        self,
+        key: str,
+        caller: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        *,
+        replacing: float | None = None,
     ) -> Answer:
         """Fetch, unless another process already does: then wait for its answer.
 
@@ -572,7 +635,9 @@ class ConnectMetrics:
                         # Caught here and raised below, so that callers see the error
                         # itself, not a task group's ExceptionGroup around it.
                         try:
-                            answer = await self._compute(caller, request, spread)
+                            answer = await self._compute(
+                                caller, request, spread, replacing=replacing
+                            )
                             stored = await self._store(key, request, answer)
                         except Exception as exc:  # noqa: BLE001 - re-raised below
                             error = exc
@@ -647,6 +712,7 @@ class ConnectMetrics:
             misses=counts["misses"],
             coalesced=counts["coalesced"],
             stale_served=counts["stale_served"],
+            refreshed_ahead=counts["refreshed_ahead"],
             fetches=counts["fetches"],
             entries=entries,
         )
@@ -892,6 +958,8 @@ class _Flight:
     """One shared upstream fetch and the callers waiting for it."""
 
     background: bool = False
+    ahead: float | None = None  # a refresh ahead: the snapshot of the entry it replaces
+    probe: bool = False  # a refresh ahead that probes when the service has newer
     done: anyio.Event = attrs.field(factory=anyio.Event)
     answer: Answer | None = None
     error: BaseException | None = None

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from ._errors import InvalidRequestError
@@ -101,7 +102,10 @@ class FifoTurns:
 
     `take` is asked at the head until it grants; between asks the head sleeps what it
     says (at most `MAX_NAP`). anyio's `Lock` is fair, and a cancelled waiter leaves the
-    line without having taken anything.
+    line without having taken anything. A take is never cut short: cancelled while it
+    runs (a round trip to Redis, say), the head reads its answer first, and hands a
+    token it was granted back with `give_back`. So no cancellation, at any point, takes
+    capacity with it.
     """
 
     def __init__(self, sleep: Callable[[float], Awaitable[None]]) -> None:
@@ -109,16 +113,27 @@ class FifoTurns:
         self._sleep = sleep
 
     async def wait_for(
-        self, take: Callable[[], Awaitable[Grant | float]], clock: Callable[[], float]
+        self,
+        take: Callable[[], Awaitable[Grant | float]],
+        give_back: Callable[[Grant], Awaitable[None]],
+        clock: Callable[[], float],
     ) -> Grant:
         """Queue, then ask `take` at the head until it grants; the grant, with its wait."""
         arrived = clock()
         async with self._line:
             while True:
-                answer = await take()
+                with anyio.CancelScope(shield=True):
+                    answer = await take()
                 if isinstance(answer, Grant):
                     break
                 await self._sleep(min(answer, MAX_NAP))
+            try:
+                # A cancellation that came while the take ran: no request goes out.
+                await anyio.lowlevel.checkpoint_if_cancelled()
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await give_back(answer)
+                raise
         return attrs.evolve(answer, waited=max(0.0, clock() - arrived))
 
 
@@ -161,9 +176,12 @@ class TokenBucket:
     async def _take(self) -> Grant | float:
         return self.model.take(self._clock())
 
+    async def _give_back(self, grant: Grant) -> None:
+        self.model.give_back(self._clock())
+
     async def acquire(self) -> Grant:
         """Take one token, waiting in FIFO order if none is left."""
-        grant = await self._turns.wait_for(self._take, self._clock)
+        grant = await self._turns.wait_for(self._take, self._give_back, self._clock)
         self._acquired += 1
         self._waited += grant.waited
         return grant

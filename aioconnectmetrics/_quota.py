@@ -164,6 +164,15 @@ class QuotaModel:
         start = max(now, self.updated or now)
         return (start - now) + self._time_to_refill(start, 1.0 - self.tokens)
 
+    def give_back(self, now: float) -> None:
+        """Return the token of a grant that sent nothing (its caller was cancelled).
+
+        The grant keeps its sequence number: numbers only say which grants came after
+        which, and one unused changes a measured rate by less than its ±1 margin.
+        """
+        self._refill(now)
+        self.tokens = min(float(self.burst), self.tokens + 1.0)
+
     def _time_to_refill(self, start: float, tokens: float) -> float:
         """Seconds from `start` until `tokens` have refilled (the rate never falls)."""
         low, high = tokens / self.rate, tokens / self.rate_at(start)

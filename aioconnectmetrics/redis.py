@@ -14,6 +14,7 @@ bounded in time: nothing waits forever on a Redis that does not answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -135,6 +136,15 @@ while high - low > 1e-6 do
   if refilled(start, start + middle) >= need then high = middle else low = middle end
 end
 return {'0', num((start - now) + high), '0', num(rate_at(now))}
+"""
+)
+# A grant whose caller was cancelled before its request went out: its token comes back.
+_GIVE_BACK = (
+    _MODEL
+    + """
+tokens = math.min(burst, tokens + 1)
+save()
+return 1
 """
 )
 # ARGV[9] .. ARGV[13]: the throttled grant's time and seq; the floor's divisor; the
@@ -392,13 +402,24 @@ class RedisTokenBucket:
             return Grant(float(value), int(float(seq)), origin=self.key)
         return float(value)
 
+    async def _give_back(self, grant: Grant) -> None:
+        # Redis unreachable: the caller is cancelled either way; the token refills.
+        with contextlib.suppress(BackendUnavailableError):
+            await self._limiter.guard.call(
+                lambda: self._limiter.give_back_script(
+                    keys=[self.key], args=[*self._args, self._now()]
+                )
+            )
+
     async def acquire(self) -> Grant:
         """Take a token from the shared bucket, waiting in line for it."""
         guard = self._limiter.guard
         if guard.down and guard.fallback == "local":
             return await self._local.acquire()
         try:
-            grant = await self._turns.wait_for(self._take, self._limiter.local_clock)
+            grant = await self._turns.wait_for(
+                self._take, self._give_back, self._limiter.local_clock
+            )
         except BackendUnavailableError:
             if guard.fallback == "error":
                 raise
@@ -482,6 +503,7 @@ class RedisRateLimiter:
         self.sleep = sleep
         self.take_script = client.register_script(_TAKE)
         self.throttled_script = client.register_script(_THROTTLED)
+        self.give_back_script = client.register_script(_GIVE_BACK)
         self._buckets: dict[tuple[str, str, str], RedisTokenBucket] = {}
 
     @classmethod

@@ -1,7 +1,7 @@
 """The fake service in a process of its own, for benchmarks.
 
 Run: python -m benchmarks._fake_process OUT.json SIZE [SIZE ...] [--latency S]
-         [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
+         [--snapshot-interval S] [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
 Writes {"endpoint": ..., "instances": {size: [instance_id, [queue ids]]}} to OUT.json
 once it serves, then runs until killed. Each ``--consumer`` is another caller of the
 account ``KEY``'s GetCurrentMetricData quota, from that account's first request on (see
@@ -23,9 +23,12 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("sizes", type=int, nargs="+")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--snapshot-interval", type=float, default=15.0)
     parser.add_argument("--consumer", action="append", default=[])
     args = parser.parse_args()
-    with FakeConnect(seed=6, latency=args.latency) as fake:
+    with FakeConnect(
+        seed=6, latency=args.latency, snapshot_interval=args.snapshot_interval
+    ) as fake:
         for spec in args.consumer:
             key, rate, burst, *timing = spec.split(":")
             delay, duration = (float(timing[0]), float(timing[1])) if timing else (0.0, None)

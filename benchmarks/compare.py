@@ -66,10 +66,13 @@ METRICS = [
 
 
 @contextlib.contextmanager
-def fake_service(sizes: list[int], consumers: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+def fake_service(
+    sizes: list[int], consumers: Sequence[str] = (), *, snapshot_interval: float = 15.0
+) -> Iterator[dict[str, Any]]:
     """Start the fake in its own process; yield its endpoint and instances.
 
     `consumers`: ``KEY:RATE:BURST[:DELAY:DURATION]``, other callers of an account's quota.
+    `snapshot_interval`: how often the real-time snapshot moves on.
     """
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
@@ -82,6 +85,7 @@ def fake_service(sizes: list[int], consumers: Sequence[str] = ()) -> Iterator[di
                 *map(str, sizes),
                 "--latency",
                 str(LATENCY),
+                f"--snapshot-interval={snapshot_interval}",
                 *(f"--consumer={spec}" for spec in consumers),
             ],
         )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import threading
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +24,15 @@ from aioconnectmetrics import (
     RetryPolicy,
     ServiceUnavailableError,
 )
-from aioconnectmetrics._cache import Answer, CacheEntry, cache_key, fresh_until, newer_or_same
+from aioconnectmetrics._cache import (
+    Answer,
+    CacheEntry,
+    SnapshotCadence,
+    cache_key,
+    fresh_until,
+    newer_or_same,
+    refresh_point,
+)
 from aioconnectmetrics._merge import Row
 from aioconnectmetrics._request import MetricsRequest
 from aioconnectmetrics.redis import RedisBackend
@@ -547,3 +558,198 @@ async def test_the_deadline_covers_waiting_for_another_replicas_lease(
                 assert not slow_done.is_set()  # it gave up before the other's answer
         assert slow_done.is_set()
         assert len(fake.requests) == 1
+
+
+# -- refresh ahead: spreading the refetches of entries fetched together -----------------
+def entry_fetched(at: float, fresh_for: float = 15.0) -> CacheEntry:
+    return CacheEntry(answer_at(at), at, at + fresh_for)
+
+
+def test_refresh_point_in_the_last_fraction_of_the_fresh_life() -> None:
+    """Each entry's point lies in the window, and entries fetched together spread over it."""
+    points = [refresh_point(f"key{i}", entry_fetched(NOW), 0.25) for i in range(400)]
+    assert all(NOW + 15 - 0.25 * 15 <= p < NOW + 15 for p in points)
+    # Drawn uniformly: every tenth of the 3.75 s window holds some of 400 entries' points.
+    tenths = {int((p - (NOW + 11.25)) / 0.375) for p in points}
+    assert tenths == set(range(10))
+    # The same entry gets the same point wherever it is asked (every replica agrees) ...
+    assert refresh_point("key0", entry_fetched(NOW), 0.25) == points[0]
+    # ... and another point after each fetch.
+    assert refresh_point("key0", entry_fetched(NOW + 15), 0.25) != points[0] + 15
+
+
+def test_refresh_point_off() -> None:
+    """None or 0 turns refreshing ahead off."""
+    assert refresh_point("k", entry_fetched(NOW), None) == float("inf")
+    assert refresh_point("k", entry_fetched(NOW), 0) == float("inf")
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, 2, True, "0.2", float("nan")])
+def test_refresh_ahead_must_be_a_fraction(bad: object) -> None:
+    """refresh_ahead is a fraction in [0, 1), named in the error."""
+    with pytest.raises(ConnectMetricsError, match="refresh_ahead"):
+        CachePolicy(refresh_ahead=bad)  # type: ignore[arg-type]
+
+
+async def walk_until_fetched(
+    cm: ConnectMetrics, clock: ManualClock, queues: list[str], until: float
+) -> tuple[float | None, list[datetime | None]]:
+    """Ask every 0.25 s up to `until`; return when a second fetch started, and the answers."""
+    started, seen = None, []
+    while clock() < until:
+        clock.advance(0.25)
+        result = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        seen.append(result.snapshot_time)
+        if started is None and cm.cache_stats.fetches == 2:
+            started = clock()
+        await cm.wait_for_refreshes()
+    return started, seen
+
+
+class Recorded(MemoryBackend):
+    """The in-memory backend, keeping every entry set and its key (to read its point)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stored: list[tuple[str, CacheEntry]] = []
+
+    @property
+    def last(self) -> tuple[str, CacheEntry] | None:
+        """The entry set last, with its key."""
+        return self.stored[-1] if self.stored else None
+
+    async def set(self, key: str, entry: CacheEntry, ttl: float) -> None:
+        """Store, and keep what was stored."""
+        self.stored.append((key, entry))
+        await super().set(key, entry, ttl)
+
+
+async def test_a_hot_entry_is_refreshed_ahead_of_expiry(clock: ManualClock) -> None:
+    """Asked past its refresh point, an entry is refreshed behind the caller: nobody waits."""
+    # A service whose snapshot is taken at the request, as the API reference says.
+    with FakeConnect(clock=clock, quotas=None, seed=7, snapshot_interval=0.25) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        backend = Recorded(clock=clock)
+        async with fake.metrics_client(instance_id, cache_backend=backend) as cm:
+            first = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+            assert first.snapshot_time == datetime.fromtimestamp(NOW, timezone.utc)
+            assert backend.last is not None
+            point = refresh_point(*backend.last, 0.25)
+            started, seen = await walk_until_fetched(cm, clock, queues, NOW + 14.75)
+            stats = cm.cache_stats
+    assert NOW + 11.25 <= point < NOW + 15
+    if point > NOW + 14.75:  # past the last ask of its fresh life: it simply expires
+        assert started is None
+        return
+    # The first ask at or past the point started it, and got the answer it had.
+    assert started == NOW + math.ceil((point - NOW) / 0.25) * 0.25
+    before = [s for s in seen if s == first.snapshot_time]
+    assert len(before) == round((started - NOW) / 0.25)
+    # Every ask after it got the new snapshot, taken as the refresh asked.
+    assert all(s is not None and s.timestamp() == started for s in seen[len(before) :])
+    assert (stats.misses, stats.refreshed_ahead, stats.fetches) == (1, 1, 2)
+
+
+async def test_refresh_ahead_learns_when_the_service_has_nothing_newer(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """With nothing newer before expiry, refreshes ahead stop instead of doubling requests.
+
+    On a service that moves its snapshot every 15 s, with max_age 15, the next snapshot
+    appears as the entry expires: the client learns from the refreshes that found nothing
+    (each a snapshot older than any seen before with nothing newer), and from every fetch.
+    """
+    queues = fake.add_queues(instance_id, 3)
+    async with fake.metrics_client(instance_id) as cm:
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        await walk_until_fetched(cm, clock, queues, NOW + 300)
+        stats = cm.cache_stats
+    times = [r.time - NOW for r in fake.requests]
+    per_snapshot = Counter(int(t // 15) for t in times)
+    assert set(per_snapshot) == set(range(21))  # one fetch for every snapshot: 0 .. 300 s
+    # The wasted ones: a second request within one snapshot's life.
+    pairs = itertools.pairwise(times)
+    wasted = [t % 15 for u, t in pairs if int(t // 15) == int(u // 15)]
+    assert len(wasted) == stats.refreshed_ahead
+    assert wasted == sorted(set(wasted))  # each at an age above all before it
+    assert 1 <= len(wasted) <= 10  # about ln(20) of 20 snapshots; without learning, 20
+
+
+async def test_refresh_ahead_spreads_within_a_longer_max_age(clock: ManualClock) -> None:
+    """With max_age 20 on a 15 s cadence, refreshes ahead land where they gain.
+
+    The next snapshot exists for the last 5 s of an entry's life: refreshes ahead land
+    there, and no ask waits for a fetch, unless an entry's point falls after the last
+    ask of its life (asks come every 0.25 s here).
+    """
+    with FakeConnect(clock=clock, quotas=None, seed=7) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        backend = Recorded(clock=clock)
+        policy = CachePolicy(max_age=20)
+        async with fake.metrics_client(instance_id, cache=policy, cache_backend=backend) as cm:
+            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+            _, seen = await walk_until_fetched(cm, clock, queues, NOW + 300)
+            stats = cm.cache_stats
+    ages = [(NOW + 0.25 * (i + 1)) - s.timestamp() for i, s in enumerate(seen) if s is not None]
+    assert len(ages) == len(seen)
+    assert max(ages) < 20
+    unasked = sum(
+        refresh_point(key, entry, 0.25)
+        > NOW + 0.25 * math.ceil((entry.fresh_until - NOW) / 0.25 - 1)
+        for key, entry in backend.stored
+        if entry.fresh_until <= NOW + 300
+    )
+    assert stats.misses == 1 + unasked  # the first ask, and the unasked points
+    assert stats.fetches == 1 + stats.refreshed_ahead + unasked
+    assert stats.refreshed_ahead >= 15  # of 19 snapshots after the first
+    # Each refresh got the newest snapshot: one per 15 s snapshot, none wasted.
+    assert len({int((r.time - NOW) // 15) for r in fake.requests}) == len(fake.requests)
+
+
+async def test_historical_entries_are_not_refreshed_ahead(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """Historical numbers change only when an interval is published: no early refresh."""
+    queues = fake.add_queues(instance_id, 3)
+    async with fake.metrics_client(instance_id) as cm:
+
+        async def ask() -> None:
+            end = datetime.fromtimestamp(NOW, timezone.utc)
+            await cm.get_historical_metrics(
+                ["CONTACTS_HANDLED"], queues=queues, start=end - timedelta(hours=1), end=end
+            )
+
+        await ask()
+        for _ in range(29):
+            clock.advance(10)  # to NOW + 290, inside the fresh life (until NOW + 300)
+            await ask()
+        assert (cm.cache_stats.fetches, cm.cache_stats.refreshed_ahead) == (1, 0)
+
+
+def test_cadence_learns_a_service_that_snapshots_at_each_request() -> None:
+    """The first probe gains: from then on, entries as old as it refresh surely."""
+    cadence = SnapshotCadence()
+    cadence.observe(NOW, NOW + 0.05, NOW + 0.01)  # a fetch: the snapshot is the request's
+    assert cadence.verdict(NOW, NOW + 12) == "probe"
+    cadence.probing = True
+    assert cadence.verdict(NOW + 1, NOW + 13) is None  # one probe at a time
+    cadence.probing = False
+    cadence.observe(NOW + 12, NOW + 12.05, NOW + 12.01, replaced=NOW)
+    assert cadence.ceiling == pytest.approx(12.05)
+    assert cadence.verdict(NOW + 1, NOW + 13.1) == "sure"
+    assert cadence.verdict(NOW + 1, NOW + 12) == "probe"  # younger: still to be learnt
+
+
+def test_cadence_learns_a_service_that_snapshots_every_15_seconds() -> None:
+    """A probe that finds nothing newer raises the floor and ends probing its snapshot."""
+    cadence = SnapshotCadence()
+    cadence.observe(NOW + 6, NOW + 6.05, NOW)  # a fetch at 6 s got a snapshot 6 s old
+    assert cadence.floor == 6
+    assert cadence.verdict(NOW, NOW + 5.9) is None  # nothing newer existed at that age
+    cadence.observe(NOW + 12, NOW + 12.05, NOW, replaced=NOW)  # a probe: the same
+    assert (cadence.floor, cadence.spent) == (12, NOW)
+    assert cadence.verdict(NOW, NOW + 14) is None  # this snapshot: probed enough
+    assert cadence.verdict(NOW + 15, NOW + 15 + 11) is None  # the next, at most 12 s old
+    assert cadence.verdict(NOW + 15, NOW + 15 + 13) == "probe"
