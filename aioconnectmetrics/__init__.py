@@ -5,18 +5,20 @@ number of queues: batches of 100 fetched concurrently, pages followed on one sna
 summaries combined correctly and marked exact or approximate. See ``docs/``.
 """
 
-from ._cache import CacheBackend, CacheEntry, CachePolicy, CacheStats, MemoryBackend
+from ._backend import CacheBackend, MemoryBackend, entry_from_json, entry_to_json
+from ._cache import Answer, CacheEntry, CachePolicy, CacheStats
 from ._catalog import CHANNELS
-from ._client import ClientStats, ConnectMetrics, QueueInfo
+from ._client import ConnectMetrics
+from ._directory import QueueInfo
 from ._errors import (
     BackendUnavailableError,
+    ClientClosedError,
     ConfigurationError,
     ConnectionFailedError,
     ConnectMetricsError,
     DeadlineExceededError,
     InvalidRequestError,
     PaginationError,
-    PartialResultError,
     ResourceNotFoundError,
     ServiceError,
     ServiceRejectedError,
@@ -33,23 +35,30 @@ from ._limiter import (
     RateLimiter,
     TokenBucket,
 )
-from ._quota import Grant
-from ._request import Metric
-from ._result import MetricRow, MetricsPage, MetricsResult
+from ._merge import Row
+from ._metric import Metric
+from ._pipeline import CacheMode, ClientStats
+from ._quota import Grant, QuotaModel
+from ._result import MetricRow, MetricsPage, MetricsResult, PartialResultError
 from ._retry import RetryPolicy
+from ._transport import ConnectClient
 
 __all__ = [
     "Adaptation",
+    "Answer",
     "BackendUnavailableError",
     "Bucket",
     "BucketStats",
     "CHANNELS",
     "CacheBackend",
     "CacheEntry",
+    "CacheMode",
     "CachePolicy",
     "CacheStats",
+    "ClientClosedError",
     "ClientStats",
     "ConfigurationError",
+    "ConnectClient",
     "ConnectMetrics",
     "ConnectMetricsError",
     "ConnectionFailedError",
@@ -65,9 +74,11 @@ __all__ = [
     "PaginationError",
     "PartialResultError",
     "QueueInfo",
+    "QuotaModel",
     "RateLimiter",
     "ResourceNotFoundError",
     "RetryPolicy",
+    "Row",
     "SERVICE_QUOTAS",
     "ServiceError",
     "ServiceRejectedError",
@@ -75,4 +86,6 @@ __all__ = [
     "SnapshotSpreadError",
     "ThrottledError",
     "TokenBucket",
+    "entry_from_json",
+    "entry_to_json",
 ]

@@ -26,9 +26,8 @@ from ._errors import (
     ConfigurationError,
     ConnectMetricsError,
     InvalidRequestError,
-    PartialResultError,
 )
-from ._result import MetricRow, MetricsResult
+from ._result import MetricRow, MetricsResult, PartialResultError
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 _DURATION = re.compile(r"^(\d+)([mh])$")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import anyio
 
 from ._client import ConnectMetrics
-from ._request import Metric
+from ._metric import Metric
 from ._result import MetricRow, MetricsResult
 
 #: What the demo contact centre looks like.

@@ -5,6 +5,7 @@
     ConnectMetricsError
     ├── InvalidRequestError (also ValueError)   bad input, raised before any network call
     ├── ConfigurationError                      no credentials, no region, unusable config
+    ├── ClientClosedError (also RuntimeError)   a call on a client that is not open
     ├── BackendUnavailableError                 a shared backend (Redis) cannot be reached
     ├── ServiceError                            the service answered with an error
     │   ├── ThrottledError                      429 ThrottlingException, after our retries
@@ -17,17 +18,15 @@
     ├── DeadlineExceededError (also TimeoutError) the call's overall deadline passed
     └── PartialResultError                      some batches failed; carries what succeeded
 
-botocore and aiohttp errors never reach users raw: they are translated at the boundary
-(`_fetch.py`) and chained with ``raise ... from``.
+`PartialResultError` carries a result, so it is defined with results (`_result.py`);
+this module is at the bottom of the package and imports nothing of it. botocore and
+aiohttp errors never reach users raw: they are translated at the boundary
+(`_transport.py`) and chained with ``raise ... from``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ._result import MetricsResult
+from typing import Any
 
 
 class ConnectMetricsError(Exception):
@@ -52,6 +51,13 @@ class InvalidRequestError(ConnectMetricsError, ValueError):
 
 class ConfigurationError(ConnectMetricsError):
     """The client cannot be set up or sign requests: no credentials, no region, ..."""
+
+
+class ClientClosedError(ConnectMetricsError, RuntimeError):
+    """A call on a `ConnectMetrics` that is not open (use ``async with``)."""
+
+    def __init__(self) -> None:
+        super().__init__("ConnectMetrics is not open: use 'async with ConnectMetrics(...)'")
 
 
 class BackendUnavailableError(ConnectMetricsError):
@@ -129,29 +135,3 @@ class DeadlineExceededError(ConnectMetricsError, TimeoutError):
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         super().__init__(f"the call did not finish within its deadline of {deadline:g} s")
-
-
-class PartialResultError(ConnectMetricsError):
-    """Some batches failed after retries; others succeeded.
-
-    Attributes:
-        partial: the answer merged from the batches that succeeded (marked partial).
-        failures: batch index -> the error that batch ended with.
-        failed_queues: batch index -> the queue (or routing profile) IDs of that batch.
-    """
-
-    def __init__(
-        self,
-        partial: MetricsResult,
-        failures: Mapping[int, ConnectMetricsError],
-        failed_queues: Mapping[int, Sequence[str]],
-    ) -> None:
-        self.partial = partial
-        self.failures = dict(failures)
-        self.failed_queues = {k: tuple(v) for k, v in failed_queues.items()}
-        total = len(self.failures) + partial.batches
-        first = next(iter(self.failures.values()))
-        super().__init__(
-            f"{len(self.failures)} of {total} batches failed (first: {first}); "
-            "the batches that succeeded are in .partial"
-        )

@@ -25,6 +25,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from ._checks import check_count, check_non_negative, check_positive
 from ._errors import InvalidRequestError
 from ._quota import (
     DEFAULT_CLIMB,
@@ -35,7 +36,6 @@ from ._quota import (
     Grant,
     QuotaModel,
 )
-from ._request import check_count, check_non_negative, check_positive
 
 #: Service quotas: operation -> (requests per second, burst), per account and region.
 SERVICE_QUOTAS: Mapping[str, tuple[float, int]] = MappingProxyType(

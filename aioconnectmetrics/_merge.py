@@ -22,8 +22,7 @@ queues) is combined metric by metric, by the catalog:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -31,7 +30,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from ._catalog import Combine, MetricSpec, Scope
-from ._request import Metric, MetricsRequest
+from ._request import MetricsRequest
 
 #: (queue ID, channel, routing profile ID)
 RowKey = tuple[str | None, str | None, str | None]
@@ -75,44 +74,6 @@ class Combined:
     value: float | None
     exact: bool = True
     bounds: tuple[float, float] | None = None
-
-
-@functools.lru_cache(maxsize=512)
-def _metric_key(name: str, threshold: float | None) -> str:
-    return Metric(name, None if threshold is None else int(threshold)).key
-
-
-def parse_rows(
-    results: Iterable[Mapping[str, Any]], *, grouped: bool, thresholds: bool = False
-) -> list[Row]:
-    """Parse botocore's ``MetricResults``; OLDEST_CONTACT_AGE always in seconds.
-
-    Ungrouped, the service sends OLDEST_CONTACT_AGE in milliseconds (documented).
-    `thresholds` says whether the request has SERVICE_LEVEL metrics, whose keys carry
-    their threshold; without them, a metric's key is its name (the fast path).
-    """
-    rows = []
-    for result in results:
-        collections = result.get("Collections", ())
-        if thresholds:
-            values = {
-                _metric_key(
-                    c["Metric"]["Name"], c["Metric"].get("Threshold", {}).get("ThresholdValue")
-                ): c.get("Value")
-                for c in collections
-            }
-        else:
-            values = {c["Metric"]["Name"]: c.get("Value") for c in collections}
-        if not grouped and values.get("OLDEST_CONTACT_AGE") is not None:
-            values["OLDEST_CONTACT_AGE"] = values["OLDEST_CONTACT_AGE"] / 1000.0
-        dims = result.get("Dimensions")
-        if dims:
-            queue, profile = dims.get("Queue") or {}, dims.get("RoutingProfile") or {}
-            key = (queue.get("Id"), dims.get("Channel"), profile.get("Id"))
-            rows.append(Row(key, queue.get("Arn"), profile.get("Arn"), values, raw=result))
-        else:
-            rows.append(Row((None, None, None), None, None, values, raw=result))
-    return rows
 
 
 def _disjoint(spec: MetricSpec, partition: str) -> bool:

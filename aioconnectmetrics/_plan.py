@@ -1,4 +1,4 @@
-"""Planning: cut a request into batches of at most 100 and build each batch's parameters.
+"""Planning: cut a request into batches of at most 100, and what each batch asks for.
 
 Pure. When batches must be combined (more than one batch, and the rows do not carry the
 dimension the batches cut), each batch also asks for the weight metrics the catalog
@@ -7,13 +7,11 @@ names, so that means can be combined exactly; `_merge.py` leaves them out of the
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import attrs
 
 from ._catalog import MAX_QUEUES_PER_REQUEST, Combine
-from ._request import CURRENT_OP, Metric, MetricsRequest
+from ._metric import Metric
+from ._request import MetricsRequest
 
 
 @attrs.frozen
@@ -48,38 +46,3 @@ def fetch_metrics(request: MetricsRequest, batches: int) -> tuple[Metric, ...]:
                 metrics.append(Metric(spec.weight))
                 keys.add(spec.weight)
     return tuple(metrics)
-
-
-def wire_metric(request: MetricsRequest, metric: Metric) -> dict[str, Any]:
-    """A metric in the service's request shape."""
-    spec = request.spec(metric)
-    wire: dict[str, Any] = {"Name": metric.name, "Unit": spec.unit}
-    if request.operation != CURRENT_OP:
-        wire["Statistic"] = spec.statistic
-    if metric.threshold is not None:
-        wire["Threshold"] = {"Comparison": "LT", "ThresholdValue": metric.threshold}
-    return wire
-
-
-def batch_params(
-    request: MetricsRequest, batch: Batch, metrics: tuple[Metric, ...]
-) -> dict[str, Any]:
-    """The keyword arguments of one batch's first page."""
-    key = "RoutingProfiles" if request.partition == "ROUTING_PROFILE" else "Queues"
-    filters: dict[str, Any] = {key: list(batch.ids)}
-    if request.channels is not None:
-        filters["Channels"] = list(request.channels)
-    params: dict[str, Any] = {"InstanceId": request.instance_id, "Filters": filters}
-    if request.groupings:
-        params["Groupings"] = list(request.groupings)
-    wire = [wire_metric(request, m) for m in metrics]
-    if request.operation == CURRENT_OP:
-        params["CurrentMetrics"] = wire
-    else:
-        assert isinstance(request.start_time, datetime)
-        assert isinstance(request.end_time, datetime)
-        params["HistoricalMetrics"] = wire
-        params["StartTime"] = request.start_time
-        params["EndTime"] = request.end_time
-    params["MaxResults"] = request.page_size
-    return params

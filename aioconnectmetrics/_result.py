@@ -1,4 +1,4 @@
-"""Results: immutable answers of the rich API, and the botocore-shaped drop-in response."""
+"""Results: the immutable answers of the rich API, and the error that carries a partial one."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 import attrs
 
+from ._cache import Answer
+from ._errors import ConnectMetricsError
 from ._merge import Row
-from ._plan import wire_metric
-from ._request import Metric, MetricsRequest
+from ._metric import Metric
+from ._request import MetricsRequest
 
 
 def _key(metric: str | Metric) -> str:
@@ -240,52 +242,51 @@ def build_result(
     )
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+class PartialResultError(ConnectMetricsError):
+    """Some batches failed after retries; others succeeded.
 
-
-def botocore_response(
-    request: MetricsRequest,
-    merged: Sequence[Row],
-    snapshots: Sequence[datetime],
-    *,
-    copy_rows: bool = False,
-) -> dict[str, Any]:
-    """The drop-in API's answer, in botocore's response shape (no NextToken).
-
-    Approximate values are given as the value the rich API gives (for agent counts,
-    the upper bound). ``OLDEST_CONTACT_AGE`` is in seconds, also ungrouped.
+    Attributes:
+        partial: the answer merged from the batches that succeeded (marked partial).
+        failures: batch index -> the error that batch ended with.
+        failed_queues: batch index -> the queue (or routing profile) IDs of that batch.
     """
-    wire = [(m.key, wire_metric(request, m)) for m in request.metrics]
-    results = []
-    for row in merged:
-        if row.raw is not None:
-            # The service's row, unchanged (copied when answers are shared).
-            results.append(_copy(row.raw) if copy_rows else row.raw)
-            continue
-        queue_id, channel, profile_id = row.key
-        dims: dict[str, Any] = {}
-        if queue_id is not None:
-            dims["Queue"] = {"Id": queue_id, "Arn": row.queue_arn}
-        if channel is not None:
-            dims["Channel"] = channel
-        if profile_id is not None:
-            dims["RoutingProfile"] = {"Id": profile_id, "Arn": row.routing_profile_arn}
-        collections = []
-        for key, metric in wire:
-            entry: dict[str, Any] = {"Metric": metric}
-            value = row.values[key]
-            if value is not None:  # botocore leaves out a null Value
-                entry["Value"] = value
-            collections.append(entry)
-        results.append({"Dimensions": dims, "Collections": collections})
-    response: dict[str, Any] = {"MetricResults": results}
-    if request.operation == "GetCurrentMetricData":
-        if snapshots:
-            response["DataSnapshotTime"] = min(snapshots)
-        response["ApproximateTotalCount"] = len(results)
-    return response
+
+    def __init__(
+        self,
+        partial: MetricsResult,
+        failures: Mapping[int, ConnectMetricsError],
+        failed_queues: Mapping[int, Sequence[str]],
+    ) -> None:
+        self.partial = partial
+        self.failures = dict(failures)
+        self.failed_queues = {k: tuple(v) for k, v in failed_queues.items()}
+        total = len(self.failures) + partial.batches
+        first = next(iter(self.failures.values()))
+        super().__init__(
+            f"{len(self.failures)} of {total} batches failed (first: {first}); "
+            "the batches that succeeded are in .partial"
+        )
+
+
+def result_of(request: MetricsRequest, answer: Answer) -> MetricsResult:
+    """The rich API's result of a merged answer."""
+    return build_result(
+        request,
+        answer.rows,
+        snapshots=answer.snapshots,
+        batches=answer.batches,
+        pages=answer.pages,
+        partial=bool(answer.failures),
+    )
+
+
+def check_failures(request: MetricsRequest, answer: Answer, *, allow_partial: bool) -> None:
+    """Raise for failed batches: the first error if none succeeded, else a partial one."""
+    if not answer.failures:
+        return
+    failures = dict(answer.failures)
+    if not answer.batches:
+        # Nothing succeeded: the error itself says more than an empty answer.
+        raise failures[min(failures)]
+    if not allow_partial:
+        raise PartialResultError(result_of(request, answer), failures, dict(answer.failed_queues))

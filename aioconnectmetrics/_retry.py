@@ -19,22 +19,17 @@ from typing import Any
 import anyio
 import attrs
 
+from ._checks import check_count, positive_or_none
 from ._errors import (
     ConnectionFailedError,
     ServiceError,
     ServiceUnavailableError,
     ThrottledError,
 )
-from ._fetch import Caller
 from ._limiter import Limiter
-from ._request import check_count, check_positive
+from ._transport import Caller
 
 logger = logging.getLogger("aioconnectmetrics")
-
-
-def _positive(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        check_positive(attribute.name, value)
 
 
 @attrs.frozen
@@ -49,9 +44,9 @@ class RetryPolicy:
     """
 
     attempts: int = attrs.field(default=8)
-    base_delay: float = attrs.field(default=0.1, validator=_positive)
-    max_delay: float = attrs.field(default=5.0, validator=_positive)
-    deadline: float | None = attrs.field(default=120.0, validator=_positive)
+    base_delay: float = attrs.field(default=0.1, validator=positive_or_none)
+    max_delay: float = attrs.field(default=5.0, validator=positive_or_none)
+    deadline: float | None = attrs.field(default=120.0, validator=positive_or_none)
 
     @attempts.validator
     def _check_attempts(self, attribute: attrs.Attribute[int], value: object) -> None:

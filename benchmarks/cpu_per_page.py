@@ -22,10 +22,12 @@ from typing import Any
 import botocore.parsers
 import botocore.session
 
-from aioconnectmetrics._merge import BatchAnswer, merge, parse_rows
-from aioconnectmetrics._plan import batch_params, fetch_metrics, plan_batches
-from aioconnectmetrics._request import _normalise_memo, current_request_from_kwargs
-from aioconnectmetrics._result import botocore_response, build_result
+from aioconnectmetrics._dropin import current_request_from_kwargs
+from aioconnectmetrics._merge import BatchAnswer, merge
+from aioconnectmetrics._plan import fetch_metrics, plan_batches
+from aioconnectmetrics._request import _normalise_memo
+from aioconnectmetrics._result import build_result
+from aioconnectmetrics._wire import batch_params, botocore_response, parse_rows
 
 INSTANCE = "00000000-0000-4000-8000-000000000000"
 REGION = "us-east-1"

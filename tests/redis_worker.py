@@ -1,5 +1,7 @@
 """One replica, for the multi-process Redis tests: ask once, print the answer as JSON.
 
+It prints ``asking`` on a line of its own as its call begins, then the answer.
+
 Run: python -m tests.redis_worker ENDPOINT INSTANCE REDIS_URL METRIC [LEASE_TTL]
 """
 
@@ -29,6 +31,7 @@ async def ask(
         limiter=limiter,
         lease_ttl=lease_ttl,
     ) as cm:
+        print("asking", flush=True)  # noqa: T201
         result = await cm.get_current_metrics([metric], queues="all")
         summary = result.summary
         print(json.dumps({"value": summary[metric] if summary else None, "calls": cm.stats.calls}))  # noqa: T201

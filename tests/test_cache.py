@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import math
 import threading
+import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -372,7 +373,7 @@ async def test_closing_cancels_background_refreshes(clock: ManualClock) -> None:
             fake.latency = 5.0
             clock.advance(20)
             await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)  # stale
-            assert cm._flights  # the refresh is running
+            assert cm.cache_stats.fetches == 2  # the refresh is running
         assert len(asyncio.all_tasks()) == tasks_before
         fake.latency = 0.0
 
@@ -389,7 +390,7 @@ async def test_cache_mode_is_checked(fake: FakeConnect, instance_id: str) -> Non
     """An unknown cache mode is refused before any request."""
     async with fake.metrics_client(instance_id) as cm:
         with pytest.raises(ValueError, match="cache"):
-            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=["q"], cache="sometimes")
+            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=["q"], cache="sometimes")  # type: ignore[arg-type]
     assert fake.requests == []
 
 
@@ -444,6 +445,49 @@ async def test_an_old_token_is_never_sent(
     # The token of page 1 was not sent after the pause: the batch began again instead.
     assert ["NextToken" in r.params for r in fake.requests] == [False, True, False, True, True]
     assert stats.restarts == 1
+
+
+async def test_a_streamed_page_has_the_call_deadline(clock: ManualClock) -> None:
+    """A page request slower than the call's deadline raises DeadlineExceededError."""
+    with FakeConnect(clock=clock, quotas=None, latency=1.0) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        retry = RetryPolicy(deadline=0.2)
+        async with fake.metrics_client(instance_id, retry=retry) as cm:
+            pages = cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=queues)
+            with pytest.raises(DeadlineExceededError):
+                await anext(pages)
+
+
+async def test_streamed_pages_keep_to_max_concurrency(clock: ManualClock) -> None:
+    """With one slot, a page request starts only once the other call's request is over."""
+    arrivals: list[float] = []
+    arrived = threading.Event()
+
+    def note(operation: str, params: object) -> None:
+        arrivals.append(time.monotonic())  # the server thread, as each request arrives
+        arrived.set()
+
+    with FakeConnect(clock=clock, quotas=None, latency=0.3) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 3)
+        fake.add_hook(note)
+        async with fake.metrics_client(instance_id, max_concurrency=1) as cm:
+
+            async def call() -> None:
+                await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+
+            async def stream() -> None:
+                async for _ in cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=queues):
+                    pass
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(call)
+                await anyio.to_thread.run_sync(arrived.wait)  # the call's request is out
+                group.start_soon(stream)
+    # The page request waited for the call's 0.3 s request to end: never both at once.
+    assert len(arrivals) == 2
+    assert arrivals[1] - arrivals[0] >= 0.3
 
 
 async def test_streaming_needs_rows_of_one_batch(fake: FakeConnect, instance_id: str) -> None:

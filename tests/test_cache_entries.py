@@ -11,7 +11,8 @@ import redis.asyncio as aioredis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioconnectmetrics._cache import Answer, CacheEntry, entry_from_json, entry_to_json
+from aioconnectmetrics._backend import entry_from_json, entry_to_json
+from aioconnectmetrics._cache import Answer, CacheEntry
 from aioconnectmetrics._merge import Row
 from aioconnectmetrics.redis import RedisBackend
 from aioconnectmetrics.testing import FakeConnect

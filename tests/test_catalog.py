@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-import types
 
 import botocore.session
 import pytest
 
-import aioconnectmetrics
 from aioconnectmetrics._catalog import CURRENT, HISTORICAL, THRESHOLD_RANGE
 
 # The reference text calls HOLD_TIME "AVG_HOLD_TIME"; the enum (what the API takes) wins.
@@ -54,17 +52,3 @@ def test_service_level_rules_match_reference() -> None:
     assert f"from {low} to {high} (inclusive)" in text
     assert "up to 20 SERVICE_LEVEL metrics" in text
     assert HISTORICAL["ABANDON_TIME"].unit == "SECONDS"  # not COUNT, as the 2018 note said
-
-
-def test_public_names_are_complete_and_sorted() -> None:
-    """__all__ is sorted and lists every public name the package defines."""
-    exported = aioconnectmetrics.__all__
-    assert exported == sorted(exported)
-    # (pytest rewrites the package, which holds its plugin, and adds "@py_..." names)
-    public = {
-        name
-        for name in dir(aioconnectmetrics)
-        if not name.startswith(("_", "@"))
-        and not isinstance(getattr(aioconnectmetrics, name), types.ModuleType)  # testing, redis
-    }
-    assert public == set(exported)

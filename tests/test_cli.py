@@ -6,15 +6,17 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from aioconnectmetrics import Metric
 from aioconnectmetrics._cli import main
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
-from .truth import current_truth
+from .truth import current_truth, historical_truth
 
 
 @pytest.fixture(name="cli_fake")
@@ -116,7 +118,7 @@ def test_current_csv(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
 @pytest.mark.parametrize("fmt", ["json", "csv", "table"])
 def test_historical_last_hour(fmt: str, cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
     """The historical command with --last 1h works in every format."""
-    fake, instance_id, _ = cli_fake
+    fake, instance_id, queues = cli_fake
     code, out, err = run(
         fake,
         "historical",
@@ -133,7 +135,32 @@ def test_historical_last_hour(fmt: str, cli_fake: tuple[FakeConnect, str, list[s
     assert (code, err) == (0, "")
     assert "SERVICE_LEVEL_60" in out
     if fmt == "json":
-        assert json.loads(out)["rows"][0]["CONTACTS_HANDLED"] >= 0
+        # The summary of the hour the command chose, against the simulator's own.
+        document = json.loads(out)
+        start = datetime.fromisoformat(document["start_time"])
+        end = datetime.fromisoformat(document["end_time"])
+        assert end - start == timedelta(hours=1)
+        truth = historical_truth(
+            fake,
+            instance_id,
+            [Metric("CONTACTS_HANDLED"), Metric.service_level(60)],
+            queues=queues,
+            start=start,
+            end=end,
+        )
+        [expected] = truth.values()
+        [row], [approximate] = document["rows"], document["approximate"]
+        assert "CONTACTS_HANDLED" not in approximate  # a sum over disjoint queues: exact
+        assert row["CONTACTS_HANDLED"] == expected["CONTACTS_HANDLED"]
+        # A service level over two batches: exact, or approximate with bounds that hold
+        # the truth (the simulator's own, over all queues at once).
+        bounds = approximate.get("SERVICE_LEVEL_60")
+        if "SERVICE_LEVEL_60" not in approximate:
+            assert row["SERVICE_LEVEL_60"] == pytest.approx(expected["SERVICE_LEVEL_60"])
+        elif bounds is not None:
+            low, high = bounds
+            assert low - 1e-9 <= expected["SERVICE_LEVEL_60"] <= high + 1e-9
+            assert low - 1e-9 <= row["SERVICE_LEVEL_60"] <= high + 1e-9
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "table"])

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from aioconnectmetrics import Metric
 from aioconnectmetrics._catalog import CURRENT, HISTORICAL, Combine
-from aioconnectmetrics._merge import BatchAnswer, Row, combine, merge, parse_rows
+from aioconnectmetrics._merge import BatchAnswer, Row, combine, merge
 from aioconnectmetrics._request import MetricsRequest
+from aioconnectmetrics._wire import parse_rows
 from aioconnectmetrics.testing import Contact
 from aioconnectmetrics.testing._sim import historical_value
 

@@ -39,7 +39,8 @@ def busiest_window(requests: Sequence[RecordedRequest], *, after: float) -> int:
 
 def open_connections(cm: ConnectMetrics) -> int:
     """Connections aiohttp holds checked out (aiobotocore internals, read for the test)."""
-    sessions = cm._client._endpoint.http_session._sessions.values()
+    client: Any = cm._client
+    sessions = client._endpoint.http_session._sessions.values()
     return sum(len(s.connector._acquired) for s in sessions)
 
 

@@ -116,7 +116,7 @@ class Leases(CacheBackend):
 
     def __init__(self, inner: CacheBackend) -> None:
         self.inner = inner
-        self.refused = 0
+        self.refused = anyio.Event()
 
     async def get(self, key: str) -> Any:
         """As the inner backend."""
@@ -129,7 +129,8 @@ class Leases(CacheBackend):
     async def acquire_lease(self, key: str, ttl: float) -> str | None:
         """As the inner backend; a refusal is counted."""
         token = await self.inner.acquire_lease(key, ttl)
-        self.refused += token is None
+        if token is None:
+            self.refused.set()
         return token
 
     async def release_lease(self, key: str, token: str) -> None:
@@ -139,13 +140,6 @@ class Leases(CacheBackend):
     async def renew_lease(self, key: str, token: str, ttl: float) -> bool:
         """As the inner backend."""
         return await self.inner.renew_lease(key, token, ttl)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Yield until `condition` holds (a few seconds at most)."""
-    with anyio.fail_after(5):
-        while not condition():  # noqa: ASYNC110 - counters have no event to wait on
-            await anyio.sleep(0.005)
 
 
 @pytest.mark.parametrize("where", WHERE)
@@ -197,10 +191,12 @@ async def test_single_flight_interleavings(
                     group.start_soon(ask, "A")
                     await gate.wait_for(1)  # A's fetch is at the service
                     group.start_soon(ask, "B")
-                    if where == "same client":
-                        await until(lambda: first.cache_stats.coalesced == 1)
-                    else:
-                        await until(lambda: backend.refused >= 1)  # B waits on A's lease
+                    with anyio.fail_after(5):
+                        if where == "same client":
+                            await anyio.wait_all_tasks_blocked()
+                            assert first.cache_stats.coalesced == 1  # B joined A's fetch
+                        else:
+                            await backend.refused.wait()  # B waits on A's lease
                     for event in events:
                         if event.startswith("cancel"):
                             name = event[-1]

@@ -62,7 +62,7 @@ def replica(
 def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
     out, _ = process.communicate(timeout=60)
     assert process.returncode == 0, out
-    return dict(json.loads(out))
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 def first_pages(fake: FakeConnect, operation: str = "GetCurrentMetricData") -> int:
@@ -110,7 +110,7 @@ def test_replicas_asking_the_same_make_one_fan_out(redis_url: str) -> None:
 
 def test_a_killed_leader_is_replaced(redis_url: str) -> None:
     """A leader killed mid-fetch: its lease runs out and another replica fetches."""
-    arrived = threading.Event()
+    arrived, release = threading.Event(), threading.Event()
     fetches: list[str] = []
 
     def stall_the_first_fetch(operation: str, params: Any) -> None:
@@ -118,24 +118,28 @@ def test_a_killed_leader_is_replaced(redis_url: str) -> None:
             fetches.append(operation)
             if not arrived.is_set():
                 arrived.set()
-                time.sleep(5)  # the leader's request hangs in the server until it dies
+                release.wait(5)  # the leader's request hangs in the server until it dies
 
     with FakeConnect(quotas=None) as fake:
         instance_id = fake.add_instance()
         fake.populate(instance_id, queues=20)
         fake.add_hook(stall_the_first_fetch)
-        leader = replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE", lease_ttl=1.0)
-        assert arrived.wait(timeout=30)
-        follower = replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE", lease_ttl=1.0)
-        time.sleep(0.5)  # the follower is waiting on the leader's lease by now
-        os.kill(leader.pid, signal.SIGKILL)
-        leader.wait(timeout=10)
-        assert leader.stdout is not None
-        leader.stdout.close()
-        started = time.monotonic()
-        result = answer(follower)
-        assert time.monotonic() - started < 15
-        assert len(fetches) == 2  # the leader's, then the follower's
+        try:
+            leader = replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE", lease_ttl=1.0)
+            assert arrived.wait(timeout=30)
+            follower = replica(fake, instance_id, redis_url, "CONTACTS_IN_QUEUE", lease_ttl=1.0)
+            assert follower.stdout is not None
+            assert follower.stdout.readline().strip() == "asking"  # its call has begun
+            os.kill(leader.pid, signal.SIGKILL)
+            leader.wait(timeout=10)
+            assert leader.stdout is not None
+            leader.stdout.close()
+            started = time.monotonic()
+            result = answer(follower)
+            assert time.monotonic() - started < 15
+            assert len(fetches) == 2  # the leader's, then the follower's
+        finally:
+            release.set()
     assert result["calls"] >= 1
     assert result["value"] is not None
 

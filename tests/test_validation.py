@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from aioconnectmetrics import ConnectMetrics, InvalidRequestError, Metric
+from aioconnectmetrics._request import build_request_memo
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
@@ -375,3 +376,26 @@ async def test_an_unknown_keyword_is_named_but_its_value_never_repeated(
     assert "SECRET" not in str(info.value)
     assert "SECRET" not in repr(info.value)
     assert fake.requests == []
+
+
+def test_real_time_requests_are_remembered_by_value() -> None:
+    """Equal arguments give the same (immutable) request; new values, a new one.
+
+    A generator is read once, by the builder itself.
+    """
+    args: dict[str, Any] = {
+        "instance_id": "i-1",
+        "region": "us-east-1",
+        "metrics": ["CONTACTS_IN_QUEUE"],
+        "queues": ["q1", "q2"],
+    }
+    first = build_request_memo("GetCurrentMetricData", **args)
+    assert build_request_memo("GetCurrentMetricData", **{**args, "queues": ["q1", "q2"]}) is first
+    args["queues"].append("q3")  # the caller's list changed: so does the request
+    assert build_request_memo("GetCurrentMetricData", **args).queue_ids == ("q1", "q2", "q3")
+    from_generator = build_request_memo(
+        "GetCurrentMetricData", **{**args, "queues": (q for q in ["q4", "q4", "q5"])}
+    )
+    assert from_generator.queue_ids == ("q4", "q5")
+    with pytest.raises(InvalidRequestError, match="queues"):
+        build_request_memo("GetCurrentMetricData", **{**args, "queues": []})

@@ -1,0 +1,78 @@
+"""Plain value checks, at the bottom of the package: a value in, the value or a clear error.
+
+Each check names the field it was given and says what is allowed, so configuration
+(`CachePolicy`, `RetryPolicy`, the limiters) and requests fail alike, before anything
+runs. attrs validators built on them are here too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import InvalidRequestError
+
+
+def check_count(field: str, value: object, *, minimum: int) -> int:
+    """A whole number (not a bool) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidRequestError(field, value, f"a whole number >= {minimum}")
+    return value
+
+
+def check_positive(field: str, value: object) -> float:
+    """A finite number (not a bool) greater than zero."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequestError(field, value, "a positive number")
+    if not 0 < value < math.inf:
+        raise InvalidRequestError(field, value, "a positive number")
+    return float(value)
+
+
+def check_non_negative(field: str, value: object, allowed: str = "finite seconds >= 0") -> float:
+    """A finite number (not a bool) of zero or more; NaN and infinity are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequestError(field, value, allowed)
+    if not 0 <= value < math.inf:  # NaN fails this too
+        raise InvalidRequestError(field, value, allowed)
+    return float(value)
+
+
+def check_fraction(field: str, value: object) -> float:
+    """A number (not a bool) from 0 up to, not including, 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise InvalidRequestError(field, value, "a fraction, at least 0 and below 1")
+    return float(value)
+
+
+def check_strings(field: str, value: object) -> list[str]:
+    """A list (any iterable but a string or a mapping) of strings."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidRequestError(field, value, "expected a list of strings")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidRequestError(field, item, "every item must be a string")
+    return items
+
+
+# -- attrs validators: None is allowed where the field says so ---------------------------
+def positive_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A positive number, or None."""
+    if value is not None:
+        check_positive(attribute.name, value)
+
+
+def positive_zero_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A positive number, 0, or None."""
+    if value is not None and value != 0:
+        check_positive(attribute.name, value)
+
+
+def fraction_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A fraction in [0, 1), or None."""
+    if value is not None:
+        check_fraction(attribute.name, value)

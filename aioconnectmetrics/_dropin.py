@@ -1,0 +1,233 @@
+"""The drop-in API: aiobotocore's keyword arguments, translated into the rich arguments.
+
+``get_current_metric_data(**kwargs)`` and ``get_metric_data(**kwargs)`` take what the
+aiobotocore methods take. What only they have (their key names, the ``Filters`` dict,
+metric dicts with ``Unit`` and ``Statistic``, ``SortCriteria``, ``MaxResults``) is
+checked here; everything else goes to `build_request`, the rich API's own builder, with
+the drop-in names for its errors. So the two faces cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ._catalog import CURRENT, HISTORICAL
+from ._errors import InvalidRequestError
+from ._metric import Metric, check_threshold, parse_metric
+from ._request import CURRENT_OP, HISTORICAL_OP, FieldNames, MetricsRequest, build_request
+
+_CURRENT_NAMES = FieldNames(
+    instance_id="InstanceId",
+    metrics="CurrentMetrics",
+    queues="Filters.Queues",
+    routing_profiles="Filters.RoutingProfiles",
+    channels="Filters.Channels",
+    groupings="Groupings",
+    page_size="MaxResults",
+)
+_HISTORICAL_NAMES = FieldNames(
+    instance_id="InstanceId",
+    metrics="HistoricalMetrics",
+    queues="Filters.Queues",
+    channels="Filters.Channels",
+    groupings="Groupings",
+    start="StartTime",
+    end="EndTime",
+    page_size="MaxResults",
+)
+
+_CURRENT_KWARGS = frozenset(
+    {
+        "InstanceId",
+        "Filters",
+        "Groupings",
+        "CurrentMetrics",
+        "MaxResults",
+        "SortCriteria",
+        "NextToken",
+    }
+)
+_HISTORICAL_KWARGS = frozenset(
+    {
+        "InstanceId",
+        "StartTime",
+        "EndTime",
+        "Filters",
+        "Groupings",
+        "HistoricalMetrics",
+        "MaxResults",
+        "NextToken",
+    }
+)
+_UNSUPPORTED_FILTERS = (
+    "RoutingStepExpressions",
+    "AgentStatuses",
+    "Subtypes",
+    "ValidationTestTypes",
+)
+
+
+def _check_kwargs(kwargs: Mapping[str, Any], allowed: frozenset[str], operation: str) -> None:
+    for key in kwargs:
+        if key not in allowed:
+            raise InvalidRequestError(
+                key,
+                kwargs[key],
+                f"not a parameter of {operation}: {', '.join(sorted(allowed - {'NextToken'}))}",
+                echo=False,
+            )
+    if "NextToken" in kwargs:
+        raise InvalidRequestError(
+            "NextToken", kwargs["NextToken"], "the library follows every page itself; leave it out"
+        )
+
+
+def _filters(kwargs: Mapping[str, Any], allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    filters = kwargs.get("Filters")
+    if not isinstance(filters, Mapping):
+        raise InvalidRequestError(
+            "Filters", filters, "required: a dict with Queues (or RoutingProfiles)"
+        )
+    for key in filters:
+        if key in _UNSUPPORTED_FILTERS:
+            raise InvalidRequestError(
+                f"Filters.{key}",
+                filters[key],
+                "not supported by aioconnectmetrics; use aiobotocore directly",
+            )
+        if key not in allowed:
+            raise InvalidRequestError(
+                f"Filters.{key}", filters[key], f"allowed filters: {', '.join(allowed)}"
+            )
+    return filters
+
+
+def _wire_metric(value: Any, *, historical: bool, field: str) -> Metric:
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(field, value, "expected a dict with Name and Unit")
+    if "MetricId" in value:
+        raise InvalidRequestError(
+            f"{field}.MetricId", value["MetricId"], "not supported by aioconnectmetrics"
+        )
+    allowed = {"Name", "Unit", "Statistic", "Threshold"} if historical else {"Name", "Unit"}
+    for key in value:
+        if key not in allowed:
+            raise InvalidRequestError(
+                f"{field}.{key}", value[key], f"allowed keys: {', '.join(sorted(allowed))}"
+            )
+    name = value.get("Name")
+    threshold = value.get("Threshold")
+    metric_threshold: int | None = None
+    if threshold is not None:
+        if not isinstance(threshold, Mapping) or threshold.get("Comparison") != "LT":
+            raise InvalidRequestError(
+                f"{field}.Threshold",
+                threshold,
+                "expected {'Comparison': 'LT', 'ThresholdValue': seconds}",
+            )
+        metric_threshold = check_threshold(
+            threshold.get("ThresholdValue"), f"{field}.Threshold.ThresholdValue"
+        )
+    if not isinstance(name, str):
+        raise InvalidRequestError(f"{field}.Name", name, "expected a metric name")
+    if threshold is not None and name != "SERVICE_LEVEL":
+        raise InvalidRequestError(f"{field}.Threshold", threshold, "only SERVICE_LEVEL takes one")
+    metric = parse_metric(
+        Metric(name, metric_threshold), historical=historical, field=f"{field}.Name"
+    )
+    spec = (HISTORICAL if historical else CURRENT)[name]
+    if value.get("Unit") != spec.unit:
+        raise InvalidRequestError(
+            f"{field}.Unit", value.get("Unit"), f"{name} takes Unit {spec.unit}"
+        )
+    if historical and value.get("Statistic") != spec.statistic:
+        raise InvalidRequestError(
+            f"{field}.Statistic",
+            value.get("Statistic"),
+            f"{name} takes Statistic {spec.statistic}",
+        )
+    return metric
+
+
+def _wire_metrics(values: Any, *, historical: bool, field: str) -> tuple[Metric, ...]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise InvalidRequestError(field, values, "a non-empty list of metric dicts")
+    metrics = [
+        _wire_metric(v, historical=historical, field=f"{field}[{i}]") for i, v in enumerate(values)
+    ]
+    return tuple(metrics)
+
+
+def _sort(value: Any, metrics: tuple[Metric, ...]) -> tuple[str, str] | None:
+    if value is None or value == []:
+        return None
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 1
+        or not isinstance(value[0], Mapping)
+    ):
+        raise InvalidRequestError(
+            "SortCriteria", value, "a list with one {'SortByMetric', 'SortOrder'} dict"
+        )
+    by, order = value[0].get("SortByMetric"), value[0].get("SortOrder", "ASCENDING")
+    names = [m.name for m in metrics]
+    if by not in names or by in ("SLOTS_ACTIVE", "SLOTS_AVAILABLE"):
+        raise InvalidRequestError(
+            "SortCriteria[0].SortByMetric",
+            by,
+            "one of the requested metrics, not SLOTS_ACTIVE/SLOTS_AVAILABLE",
+        )
+    if order not in ("ASCENDING", "DESCENDING"):
+        raise InvalidRequestError("SortCriteria[0].SortOrder", order, "ASCENDING or DESCENDING")
+    return (by, order)
+
+
+def current_request_from_kwargs(
+    kwargs: Mapping[str, Any], *, default_instance: str | None, region: str
+) -> MetricsRequest:
+    """Validate the keyword arguments of aiobotocore's ``get_current_metric_data``."""
+    _check_kwargs(kwargs, _CURRENT_KWARGS, CURRENT_OP)
+    filters = _filters(kwargs, ("Queues", "Channels", "RoutingProfiles"))
+    metrics = _wire_metrics(kwargs.get("CurrentMetrics"), historical=False, field="CurrentMetrics")
+    return build_request(
+        CURRENT_OP,
+        instance_id=kwargs.get("InstanceId", default_instance),
+        region=region,
+        metrics=metrics,
+        queues=filters.get("Queues"),
+        routing_profiles=filters.get("RoutingProfiles"),
+        channels=filters.get("Channels"),
+        groupings=kwargs.get("Groupings"),
+        page_size=kwargs.get("MaxResults"),
+        sort=_sort(kwargs.get("SortCriteria"), metrics),
+        names=_CURRENT_NAMES,
+        allow_all=False,
+    )
+
+
+def historical_request_from_kwargs(
+    kwargs: Mapping[str, Any], *, default_instance: str | None, region: str, now: datetime
+) -> MetricsRequest:
+    """Validate the keyword arguments of aiobotocore's ``get_metric_data``."""
+    _check_kwargs(kwargs, _HISTORICAL_KWARGS, HISTORICAL_OP)
+    filters = _filters(kwargs, ("Queues", "Channels"))
+    metrics = _wire_metrics(
+        kwargs.get("HistoricalMetrics"), historical=True, field="HistoricalMetrics"
+    )
+    return build_request(
+        HISTORICAL_OP,
+        instance_id=kwargs.get("InstanceId", default_instance),
+        region=region,
+        metrics=metrics,
+        queues=filters.get("Queues"),
+        channels=filters.get("Channels"),
+        groupings=kwargs.get("Groupings"),
+        start=kwargs.get("StartTime"),
+        end=kwargs.get("EndTime"),
+        now=now,
+        page_size=kwargs.get("MaxResults"),
+        names=_HISTORICAL_NAMES,
+        allow_all=False,
+    )

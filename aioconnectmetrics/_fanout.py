@@ -1,0 +1,184 @@
+"""The fan-out executor: one request's batches, run concurrently, their faults sorted.
+
+`FanOut.execute` plans the batches, follows each batch's page chain in a task group
+(at most `max_concurrency` at once, across every call of the client), and sorts what
+goes wrong: a fault of one batch (throttled, unavailable, connection, pagination) leaves
+the others worth having and is recorded; an error that says the whole request is wrong
+stops the other batches at once. With `max_spread`, batches whose snapshot lags the
+newest by more than that are fetched again, a few rounds at most. `FanOut.stream` hands
+pages over one batch after another, under the same concurrency cap and deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+
+from ._errors import (
+    ConnectionFailedError,
+    ConnectMetricsError,
+    DeadlineExceededError,
+    PaginationError,
+    ServiceUnavailableError,
+    SnapshotSpreadError,
+    ThrottledError,
+)
+from ._merge import BatchAnswer
+from ._metric import Metric
+from ._pages import PageChain, RawPage
+from ._plan import Batch, fetch_metrics, plan_batches
+from ._request import MetricsRequest
+from ._transport import Caller
+from ._wire import batch_params
+
+logger = logging.getLogger("aioconnectmetrics")
+
+#: Errors after which the other batches are still worth having (a partial answer).
+BATCH_FAULTS = (ThrottledError, ServiceUnavailableError, ConnectionFailedError, PaginationError)
+#: Rounds of refetching lagging batches, with `max_spread`.
+SPREAD_ROUNDS = 3
+
+
+@attrs.define
+class Execution:
+    """What one fan-out produced: answers by batch, and the batches that failed."""
+
+    answers: list[BatchAnswer]
+    failures: dict[int, ConnectMetricsError]
+    batches: dict[int, tuple[str, ...]]
+
+
+def stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) -> set[int]:
+    """The batches whose snapshot is more than `max_spread` seconds behind the newest."""
+    if max_spread is None:
+        return set()
+    times = {i: a.snapshot_time for i, a in answers.items() if a.snapshot_time is not None}
+    if not times:
+        return set()
+    newest = max(times.values())
+    return {i for i, t in times.items() if (newest - t).total_seconds() > max_spread}
+
+
+class FanOut:
+    """Runs requests' batches; counts batches, pages and restarts into `counts`.
+
+    Args:
+        slots: the client's concurrency cap (batches in flight, across calls).
+        counts: the client's counters (``batches``, ``pages``, ``restarts``).
+        max_restarts: restarts of one batch's page chain before it fails.
+        clock: seconds, to age continuation tokens.
+        on_progress: told ``(batches done, batches)`` as batches finish.
+    """
+
+    def __init__(
+        self,
+        *,
+        slots: anyio.CapacityLimiter,
+        counts: Counter[str],
+        max_restarts: int,
+        clock: Callable[[], float],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self._slots = slots
+        self._counts = counts
+        self._max_restarts = max_restarts
+        self._clock = clock
+        self._on_progress = on_progress
+
+    def _chain(self, call: Caller, request: MetricsRequest) -> PageChain:
+        return PageChain.of(call, request, max_restarts=self._max_restarts, clock=self._clock)
+
+    async def execute(
+        self, call: Caller, request: MetricsRequest, max_spread: float | None
+    ) -> Execution:
+        """Every batch of `request` (its queues resolved), concurrently."""
+        batches = plan_batches(request)
+        metrics = fetch_metrics(request, len(batches))
+        chain = self._chain(call, request)
+        execution = Execution([], {}, {b.index: b.ids for b in batches})
+        answers = await self._run(chain, request, batches, metrics, execution.failures)
+        for _ in range(SPREAD_ROUNDS if max_spread is not None else 0):
+            stale = stale_batches(answers, max_spread)
+            if not stale:
+                break
+            again = [b for b in batches if b.index in stale]
+            answers.update(await self._run(chain, request, again, metrics, execution.failures))
+        else:
+            if max_spread is not None and stale_batches(answers, max_spread):
+                times = [a.snapshot_time for a in answers.values() if a.snapshot_time]
+                raise SnapshotSpreadError((max(times) - min(times)).total_seconds(), max_spread)
+        execution.answers = [answers[i] for i in sorted(answers)]
+        return execution
+
+    async def _run(
+        self,
+        chain: PageChain,
+        request: MetricsRequest,
+        batches: Iterable[Batch],
+        metrics: tuple[Metric, ...],
+        failures: dict[int, ConnectMetricsError],
+    ) -> dict[int, BatchAnswer]:
+        answers: dict[int, BatchAnswer] = {}
+        fatal: list[ConnectMetricsError] = []
+        batches = list(batches)
+
+        async def run(batch: Batch, scope: anyio.CancelScope) -> None:
+            try:
+                async with self._slots:
+                    answer = await chain.collect(batch, batch_params(request, batch, metrics))
+            except BATCH_FAULTS as exc:
+                logger.warning("batch %d failed: %s", batch.index, exc)
+                failures[batch.index] = exc
+                return
+            except ConnectMetricsError as exc:
+                # The whole request is wrong (unknown instance, rejected parameters):
+                # the other batches would fail alike, so stop them.
+                fatal.append(exc)
+                scope.cancel()
+                return
+            failures.pop(batch.index, None)
+            answers[batch.index] = answer
+            self._counts["batches"] += 1
+            self._counts["pages"] += answer.pages
+            self._counts["restarts"] += answer.restarts
+            if self._on_progress is not None:
+                self._on_progress(len(answers), len(batches))
+
+        async with anyio.create_task_group() as group:
+            for batch in batches:
+                group.start_soon(run, batch, group.cancel_scope)
+        if fatal:
+            raise fatal[0]
+        return answers
+
+    async def stream(
+        self, call: Caller, request: MetricsRequest, deadline: float | None
+    ) -> AsyncIterator[tuple[Batch, RawPage]]:
+        """Each batch's pages, one batch after another, as they come.
+
+        Each page's request holds a slot of the concurrency cap and has `deadline`
+        seconds; the consumer's time with a page is its own.
+        """
+
+        async def bounded(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+            async with self._slots:
+                if deadline is None:
+                    return await call(operation, params)
+                try:
+                    with anyio.fail_after(deadline):
+                        return await call(operation, params)
+                except TimeoutError as exc:
+                    raise DeadlineExceededError(deadline) from exc
+
+        chain = self._chain(bounded, request)
+        for batch in plan_batches(request):
+            async for page in chain.pages(batch, batch_params(request, batch, request.metrics)):
+                self._counts["pages"] += 1
+                self._counts["restarts"] += page.restarted
+                yield batch, page
+            self._counts["batches"] += 1

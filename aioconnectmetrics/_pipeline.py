@@ -1,0 +1,379 @@
+"""The path of one call below the facade: request in, answer out.
+
+`Pipeline.answer` keys the request (who asks included), asks the cache front, and on a
+miss computes: queues resolved by the directory, batches run by the fan-out, pages
+merged. The call's deadline covers every wait of it: the cache, another caller's fetch,
+another process's lease, as well as its own fetch (which keeps a deadline of its own, for
+background refreshes nobody waits for). `Pipeline.stream` is the page-wise path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+import anyio
+import attrs
+
+from ._backend import CacheBackend, MemoryBackend
+from ._cache import Answer, CachePolicy, cache_key, fresh_until
+from ._checks import check_count, check_non_negative, check_positive
+from ._directory import QueueDirectory, QueueInfo
+from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
+from ._errors import ConnectMetricsError, DeadlineExceededError, InvalidRequestError
+from ._fanout import FanOut
+from ._front import CacheFront
+from ._identity import credential_identity
+from ._limiter import Limiter
+from ._merge import merge
+from ._request import (
+    CURRENT_OP,
+    HISTORICAL_OP,
+    MetricsRequest,
+    Operation,
+    build_request_memo,
+    check_instance_id,
+    check_page_size,
+    check_queue_types,
+)
+from ._result import MetricRow, MetricsPage, MetricsResult, check_failures, result_of
+from ._retry import RetryingCaller, RetryPolicy
+from ._transport import Caller, ClientCaller, ConnectClient
+from ._wire import botocore_response
+
+CacheMode = Literal["use", "refresh", "bypass"]
+CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "bypass")
+
+
+def check_cache_mode(mode: object) -> CacheMode:
+    """One of "use", "refresh", "bypass"."""
+    for known in CACHE_MODES:
+        if mode == known:
+            return known
+    raise InvalidRequestError("cache", mode, "one of 'use', 'refresh', 'bypass'")
+
+
+def check_partial(value: object) -> bool:
+    """Only a real bool: "no" is truthy, and would mean yes."""
+    if not isinstance(value, bool):
+        raise InvalidRequestError("partial", value, "True or False")
+    return value
+
+
+def check_spread(value: object) -> float | None:
+    """`max_spread` in seconds (a timedelta, or a number), or None."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    # NaN would switch the bound off: refused with infinity and negatives.
+    return check_non_negative("max_spread", seconds, "finite seconds (or a timedelta) >= 0")
+
+
+def for_streaming(request: MetricsRequest, page_size: object) -> MetricsRequest:
+    """`request`, checked for streaming (rows of one batch each), with its page size."""
+    if request.partition not in request.groupings:
+        raise InvalidRequestError(
+            "groupings",
+            list(request.groupings),
+            f"streamed rows must belong to one batch each: group by {request.partition}",
+        )
+    return attrs.evolve(request, page_size=check_page_size(page_size, "page_size"))
+
+
+@attrs.frozen
+class ClientStats:
+    """Counters of one client, read with `ConnectMetrics.stats`."""
+
+    calls: int = 0
+    pages: int = 0
+    batches: int = 0
+    restarts: int = 0
+    retries: int = 0
+    throttles: int = 0
+    errors: Mapping[str, int] = attrs.field(factory=dict)
+
+
+class Counters:
+    """A client's counters: HTTP attempts and errors, and what the fan-out counts."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+
+    def call(self, operation: str, error: ConnectMetricsError | None) -> None:
+        """One HTTP attempt, and its error (by AWS code) if it failed."""
+        self.counts["calls"] += 1
+        if error is not None:
+            self.errors[getattr(error, "code", type(error).__name__)] += 1
+
+    def retry(self, operation: str, error: BaseException) -> None:
+        """One retry."""
+        self.counts["retries"] += 1
+
+    def stats(self) -> ClientStats:
+        """The counters so far."""
+        counts = self.counts
+        return ClientStats(
+            calls=counts["calls"],
+            pages=counts["pages"],
+            batches=counts["batches"],
+            restarts=counts["restarts"],
+            retries=counts["retries"],
+            throttles=self.errors["ThrottlingException"],
+            errors=dict(self.errors),
+        )
+
+
+@attrs.define
+class Where:
+    """Who asks, and through what: part of every cache key."""
+
+    region: str = ""
+    endpoint: str = ""
+    tenant: str = ""
+
+
+class Pipeline:
+    """Cache front, queue directory and fan-out, put together for one client."""
+
+    def __init__(
+        self,
+        *,
+        front: CacheFront,
+        fanout: FanOut,
+        directory: QueueDirectory,
+        counters: Counters,
+        deadline: Callable[[], float | None],
+        instance_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.front = front
+        self.fanout = fanout
+        self.directory = directory
+        self.counters = counters
+        self.where = Where()
+        self.instance_id = instance_id
+        self._deadline_of = deadline
+        self._clock = clock
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        backend: CacheBackend | None,
+        cache: CachePolicy | None,
+        clock: Callable[[], float],
+        lease_ttl: float,
+        max_concurrency: int,
+        pagination_restarts: int,
+        queue_list_ttl: float,
+        on_progress: Callable[[int, int], None] | None,
+        deadline: Callable[[], float | None],
+        instance_id: str | None,
+    ) -> Pipeline:
+        """The parts, from a client's configuration (checked here)."""
+        counters = Counters()
+        if backend is None:
+            backend = MemoryBackend(cache.max_rows if cache is not None else 1, clock=clock)
+        return cls(
+            front=CacheFront(
+                backend, cache, clock=clock, lease_ttl=check_positive("lease_ttl", lease_ttl)
+            ),
+            fanout=FanOut(
+                slots=anyio.CapacityLimiter(
+                    check_count("max_concurrency", max_concurrency, minimum=1)
+                ),
+                counts=counters.counts,
+                max_restarts=check_count("pagination_restarts", pagination_restarts, minimum=0),
+                clock=clock,
+                on_progress=on_progress,
+            ),
+            directory=QueueDirectory(ttl=queue_list_ttl, clock=clock),
+            counters=counters,
+            deadline=deadline,
+            instance_id=instance_id,
+            clock=clock,
+        )
+
+    async def open(
+        self,
+        stack: contextlib.AsyncExitStack,
+        client: ConnectClient,
+        *,
+        limiter: Limiter,
+        retry: RetryPolicy,
+    ) -> tuple[Caller, str]:
+        """Open on `client`: its caller (limited, retried, counted), and whose quota it is.
+
+        What runs in the background lives in `stack`, and ends with it.
+        """
+        # Shared fetches and background refreshes run in this task group, not in the
+        # caller's task, so that one caller leaving does not cancel what others wait for.
+        tasks = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(tasks.cancel_scope.cancel)  # what nobody waits for ends here
+        self.front.open(tasks)
+        stack.callback(self.front.open, None)
+        identities = await credential_identity(client)
+        region = str(client.meta.region_name)
+        self.where = Where(region, str(client.meta.endpoint_url), identities.tenant)
+        caller = RetryingCaller(
+            ClientCaller(client, on_call=self.counters.call),
+            limiter=limiter,
+            identity=identities.account,
+            region=region,
+            policy=retry,
+            on_retry=self.counters.retry,
+        )
+        return caller, identities.account
+
+    # -- requests in, answers out --------------------------------------------------------
+    def request(
+        self, operation: Operation, instance_id: str | None, **args: Any
+    ) -> MetricsRequest:
+        """A rich-API request (`build_request`); `instance_id` None: the default one."""
+        now = self._now() if operation == HISTORICAL_OP else None
+        instance = self._instance(instance_id)
+        return build_request_memo(
+            operation, instance_id=instance, region=self.where.region, now=now, **args
+        )
+
+    def drop_in_request(self, operation: Operation, kwargs: Mapping[str, Any]) -> MetricsRequest:
+        """A drop-in request from aiobotocore's keyword arguments (`_dropin.py`)."""
+        if operation == CURRENT_OP:
+            return current_request_from_kwargs(
+                kwargs, default_instance=self.instance_id, region=self.where.region
+            )
+        return historical_request_from_kwargs(
+            kwargs, default_instance=self.instance_id, region=self.where.region, now=self._now()
+        )
+
+    def _instance(self, instance_id: str | None) -> str:
+        # Only None means "the default": an empty string is a bad ID, said so later.
+        chosen = self.instance_id if instance_id is None else instance_id
+        if chosen is None:
+            raise InvalidRequestError(
+                "instance_id", None, "give instance_id here or to ConnectMetrics(instance_id)"
+            )
+        return chosen
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), timezone.utc)
+
+    async def result(
+        self,
+        call: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        *,
+        allow_partial: bool,
+        mode: CacheMode,
+    ) -> MetricsResult:
+        """The rich API's result."""
+        answer = await self.answer(call, request, spread, mode)
+        check_failures(request, answer, allow_partial=allow_partial)
+        return result_of(request, answer)
+
+    async def response(self, call: Caller, request: MetricsRequest) -> dict[str, Any]:
+        """The drop-in API's response, in botocore's shape."""
+        answer = await self.answer(call, request, None, "use")
+        check_failures(request, answer, allow_partial=False)
+        # With a cache, answers are shared: give each caller rows of its own.
+        shared = self.front.policy is not None
+        return botocore_response(request, answer.rows, answer.snapshots, copy_rows=shared)
+
+    async def list_queues(
+        self, call: Caller, instance_id: str | None, queue_types: object
+    ) -> tuple[QueueInfo, ...]:
+        """The instance's queues of these types, from the directory."""
+        instance = check_instance_id(self._instance(instance_id))
+        types = check_queue_types(queue_types)
+        with self.deadline():
+            return await self.directory.queues(call, instance, types)
+
+    @contextlib.contextmanager
+    def deadline(self) -> Iterator[None]:
+        """The call's deadline, as `DeadlineExceededError`."""
+        deadline = self._deadline_of()
+        if deadline is None:
+            yield
+            return
+        try:
+            with anyio.fail_after(deadline):
+                yield
+        except DeadlineExceededError:
+            raise  # an inner deadline (the fetch's own) already said so
+        except TimeoutError as exc:
+            raise DeadlineExceededError(deadline) from exc
+
+    async def answer(
+        self, call: Caller, request: MetricsRequest, spread: float | None, mode: CacheMode
+    ) -> Answer:
+        """The merged answer to `request`: from the cache, or fetched."""
+
+        async def fetch() -> Answer:
+            return await self.compute(call, request, spread)
+
+        policy = self.front.policy
+        if policy is None or mode == "bypass":
+            with self.deadline():
+                return await self.front.fetch(fetch)
+        where = self.where
+        key = cache_key(
+            request,
+            region=where.region,
+            endpoint=where.endpoint,
+            identity=where.tenant,
+            extra=(spread,),
+        )
+
+        def freshness(answer: Answer, fetched_at: float) -> float:
+            return fresh_until(request, answer, fetched_at, policy)
+
+        ahead = request.operation == CURRENT_OP
+        if mode == "use":
+            hit = self.front.hit(key, fetch, fresh_until=freshness, ahead=ahead)
+            if hit is not None:
+                return hit
+        with self.deadline():
+            return await self.front.get(
+                key, fetch, fresh_until=freshness, refresh=mode == "refresh", ahead=ahead
+            )
+
+    async def compute(self, call: Caller, request: MetricsRequest, spread: float | None) -> Answer:
+        """Resolve, fan out and merge: one upstream fetch, failures recorded, not raised."""
+        with self.deadline():
+            request = await self.resolve(call, request)
+            execution = await self.fanout.execute(call, request, spread)
+        return Answer(
+            rows=tuple(merge(request, execution.answers)),
+            snapshots=tuple(a.snapshot_time for a in execution.answers if a.snapshot_time),
+            batches=len(execution.answers),
+            pages=sum(a.pages for a in execution.answers),
+            failures=tuple(sorted(execution.failures.items())),
+            failed_queues=tuple((i, execution.batches[i]) for i in sorted(execution.failures)),
+        )
+
+    async def resolve(self, call: Caller, request: MetricsRequest) -> MetricsRequest:
+        """`request` with ``queues="all"`` resolved to the instance's queues."""
+        if not request.all_queues:
+            return request
+        queues = await self.directory.queues(call, request.instance_id, request.queue_types)
+        return request.with_queues(q.id for q in queues)
+
+    async def stream(self, call: Caller, request: MetricsRequest) -> AsyncIterator[MetricsPage]:
+        """Rows page by page, one batch after another; nothing combined or cached."""
+        with self.deadline():
+            request = await self.resolve(call, request)
+        async for batch, page in self.fanout.stream(call, request, self._deadline_of()):
+            yield MetricsPage(
+                batch=page.batch,
+                page=page.page,
+                queue_ids=batch.ids,
+                rows=tuple(map(MetricRow, page.rows)),
+                snapshot_time=page.snapshot_time,
+                restarted=page.restarted,
+            )
