@@ -27,7 +27,7 @@ that bucket, and it learns from what the service tells us:
   so steady sharing costs a 429 every few seconds, not every second.
 
 The model is plain data: the in-process bucket (`_limiter.TokenBucket`) and the Redis
-bucket (a Lua port of the same arithmetic, `redis.py`) both drive it.
+bucket (a Lua port of the same arithmetic, `redis/_lua.py`) both drive it.
 """
 
 from __future__ import annotations

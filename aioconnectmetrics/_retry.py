@@ -6,7 +6,7 @@ and a back-off on top of it would only leave quota unused. Internal errors, othe
 and connection failures are retried after a capped exponential backoff with full jitter
 (a uniform wait between zero and ``min(max_delay, base_delay * 2 ** attempt)``), since
 they say nothing about the quota. Anything else fails at once. A rejected pagination
-token is not retried here: the batch restarts its chain (see `_fetch.py`), which is not a fault.
+token is not retried here: the batch restarts its chain (see `_pages.py`), which is not a fault.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ from aiobotocore.config import AioConfig
 
 from aioconnectmetrics import ConnectMetrics, RetryPolicy, TokenBucket
 from aioconnectmetrics.testing import OtherConsumer
-from aioconnectmetrics.testing._service import TokenBucket as ServiceBucket
+from aioconnectmetrics.testing._quota import TokenBucket as ServiceBucket
 
 from ._redis import redis_server
 from .compare import (

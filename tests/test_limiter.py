@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from aioconnectmetrics import Adaptation, Bucket, InvalidRequestError, RateLimiter, TokenBucket
 from aioconnectmetrics.redis import RedisRateLimiter
 from aioconnectmetrics.testing import OtherConsumer
-from aioconnectmetrics.testing._service import TokenBucket as ServiceBucket
+from aioconnectmetrics.testing._quota import TokenBucket as ServiceBucket
 
 from .virtual_time import VirtualTime
 

@@ -4,8 +4,11 @@ Clients reach it over real HTTP (``endpoint_url``), so request signing, serialis
 response parsing are the real aiobotocore code. See ``docs/testing.md``.
 """
 
-from ._fake import FakeConnect, ManualClock, PopulatedCentre, RecordedRequest
-from ._service import DEFAULT_QUOTAS, FaultRule, OtherConsumer
+from ._fake import FakeConnect
+from ._faults import FaultRule
+from ._quota import OtherConsumer
+from ._records import ManualClock, PopulatedCentre, RecordedRequest
+from ._service import DEFAULT_QUOTAS
 from ._sim import AGENT_STATUSES, Contact, ContactCentre
 
 __all__ = [

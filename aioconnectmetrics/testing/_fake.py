@@ -5,12 +5,8 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
-import logging
 import math
 import random
-import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -18,107 +14,20 @@ from types import TracebackType
 from typing import Any
 
 import anyio.to_thread
-import attrs
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
-from moto.connect import urls as moto_connect_urls
 from moto.connect.models import connect_backends
-from moto.server import ThreadedMotoServer
 
 from .._catalog import CHANNELS
 from .._client import ConnectMetrics
-from ._service import (
-    DEFAULT_QUOTAS,
-    FAULT_KINDS,
-    ConnectService,
-    FaultRule,
-    OtherConsumer,
-    ServiceError,
-)
+from ._faults import FAULT_KINDS, FaultRule, ServiceError
+from ._quota import OtherConsumer
+from ._records import PopulatedCentre, RecordedRequest
+from ._server import error_response, serve, shut_down
+from ._service import DEFAULT_QUOTAS, ConnectService
 from ._sim import AGENT_STATUSES, Contact, ContactCentre, WaitingContacts
 
 _ACCOUNT_ID = "123456789012"
-_ROUTES = {
-    ("POST", "metrics/current"): "GetCurrentMetricData",
-    ("POST", "metrics/historical"): "GetMetricData",
-    ("GET", "queues-summary"): "ListQueues",
-}
-_PATH = re.compile(r"^/(metrics/current|metrics/historical|queues-summary)/(?P<instance>[^/]+)$")
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
-
-# Fakes by server port: moto's URL table is process-wide, so one route serves every
-# running fake and finds its own by the port the request arrived on.
-_RUNNING: dict[int, FakeConnect] = {}
-_RUNNING_LOCK = threading.Lock()
-
-
-class ManualClock:
-    """A clock that moves only when told: inject it to drive token expiry and snapshots."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self._now = time.time() if start is None else float(start)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        if seconds < 0:
-            raise ValueError("a clock does not go backwards")
-        with self._lock:
-            self._now += seconds
-
-
-@attrs.frozen
-class RecordedRequest:
-    """One request the fake received, for assertions."""
-
-    operation: str
-    instance_id: str
-    params: Mapping[str, Any]
-    status: int
-    error_code: str | None
-    time: float
-    access_key: str
-    region: str
-
-
-@attrs.frozen
-class PopulatedCentre:
-    """What `FakeConnect.populate` built."""
-
-    instance_id: str
-    queue_ids: tuple[str, ...]
-    routing_profile_ids: tuple[str, ...]
-    agent_ids: tuple[str, ...]
-
-
-def _install_routes() -> None:
-    """Add our operations to moto's Connect URL table (before a server builds its app)."""
-    for pattern in (
-        "{0}/metrics/current/(?P<InstanceId>[^/]+)$",
-        "{0}/metrics/historical/(?P<InstanceId>[^/]+)$",
-        "{0}/queues-summary/(?P<InstanceId>[^/]+)$",
-    ):
-        moto_connect_urls.url_paths[pattern] = _dispatch
-
-
-def _dispatch(
-    request: Any, full_url: str, headers: Mapping[str, str]
-) -> tuple[int, dict[str, str], str]:
-    port = int(request.environ.get("SERVER_PORT", 0))
-    with _RUNNING_LOCK:
-        fake = _RUNNING.get(port)
-    if fake is None:
-        return _error(ServiceError(503, "ServiceUnavailableException", "no fake on this port"))
-    return fake._handle_http(request)
-
-
-def _error(exc: ServiceError) -> tuple[int, dict[str, str], str]:
-    body = json.dumps({"message": exc.message, "Message": exc.message})
-    return exc.status, {"x-amzn-ErrorType": exc.code, "Content-Type": "application/json"}, body
 
 
 class FakeConnect:
@@ -168,25 +77,13 @@ class FakeConnect:
         """Start the server on 127.0.0.1 with a free port."""
         if self._server is not None:
             raise RuntimeError("FakeConnect is already running")
-        _install_routes()
-        # werkzeug logs every request at INFO; keep test output for what matters.
-        werkzeug_log = logging.getLogger("werkzeug")
-        if werkzeug_log.level == logging.NOTSET:
-            werkzeug_log.setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        self._server = server
-        self._port = server.get_host_and_port()[1]
-        with _RUNNING_LOCK:
-            _RUNNING[self._port] = self
+        self._server, self._port = serve(self)
 
     def stop(self) -> None:
         """Stop the server and remove what this fake created in moto."""
         if self._server is None:
             return
-        with _RUNNING_LOCK:
-            _RUNNING.pop(self._port or 0, None)
-        self._server.stop()
+        shut_down(self._server, self._port)
         self._server = None
         self._port = None
         backend = self._moto_backend()
@@ -511,35 +408,8 @@ class FakeConnect:
         with self.service.lock:
             self.requests.clear()
 
-    # -- HTTP ----------------------------------------------------------------------
-    def _handle_http(self, request: Any) -> tuple[int, dict[str, str], str]:
-        match = _PATH.match(request.path)
-        operation = _ROUTES.get((request.method, match.group(1))) if match else None
-        if match is None or operation is None:
-            return _error(ServiceError(404, "UnknownOperationException", "Unknown operation"))
-        instance_id = match.group("instance")
-        credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
-        access_key, region = credential.groups() if credential else ("anonymous", self.region_name)
-        if operation == "ListQueues":
-            params: dict[str, Any] = {"QueueTypes": request.args.getlist("queueTypes") or None}
-            if "maxResults" in request.args:
-                params["MaxResults"] = int(request.args["maxResults"])
-            if "nextToken" in request.args:
-                params["NextToken"] = request.args["nextToken"]
-            params = {k: v for k, v in params.items() if v is not None}
-        else:
-            params = json.loads(request.get_data() or b"{}")
-        status, headers, body, code = self._answer(
-            operation, instance_id, region, access_key, params
-        )
-        if code == "drop":
-            sock = request.environ.get("werkzeug.socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-        return status, headers, body
-
-    def _answer(
+    # -- HTTP (called by `_server.py`, in the server's threads) ------------------------
+    def _respond(
         self,
         operation: str,
         instance_id: str,
@@ -561,21 +431,14 @@ class FakeConnect:
             status, headers, text = 200, {"Content-Type": "application/json"}, json.dumps(body)
             code = None
         except ServiceError as exc:
-            status, headers, text = _error(exc)
+            status, headers, text = error_response(exc)
             code = "drop" if exc.dropped else exc.code
+        error = None if status == 200 else code
+        record = RecordedRequest(
+            operation, instance_id, params, status, error, arrived, access_key, region
+        )
         with self.service.lock:
-            self.requests.append(
-                RecordedRequest(
-                    operation,
-                    instance_id,
-                    params,
-                    status,
-                    None if status == 200 else code,
-                    arrived,
-                    access_key,
-                    region,
-                )
-            )
+            self.requests.append(record)
         return status, headers, text, code
 
     def _sleep_latency(self) -> None:

@@ -9,17 +9,12 @@ of the library against this fake check one against the other.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import random
 import re
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
-
-import attrs
 
 from .._catalog import (
     CHANNELS,
@@ -28,13 +23,14 @@ from .._catalog import (
     INTERVAL_SECONDS,
     MAX_GROUPINGS,
     MAX_QUEUES_PER_REQUEST,
-    MAX_RESULTS,
     MAX_SERVICE_LEVEL_METRICS,
     RETENTION_SECONDS,
     THRESHOLD_RANGE,
-    TOKEN_LIFETIME_SECONDS,
 )
+from ._faults import FAULTS, FaultRule, ServiceError, invalid
+from ._quota import OtherConsumer, TokenBucket
 from ._sim import ContactCentre, RowKey
+from ._tokens import Chain, Tokens, digest
 
 #: Default quotas: operation -> (requests per second, burst).
 DEFAULT_QUOTAS: Mapping[str, tuple[float, int]] = {
@@ -45,162 +41,6 @@ DEFAULT_QUOTAS: Mapping[str, tuple[float, int]] = {
 _CURRENT_GROUPINGS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE")
 _HISTORICAL_GROUPINGS = ("QUEUE", "CHANNEL")
 _NEEDS_PROFILE_FILTER = ("CONTACTS_SCHEDULED", "CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE")
-
-
-class ServiceError(Exception):
-    """An error response of the service: HTTP status, AWS error code and message."""
-
-    def __init__(self, status: int, code: str, message: str, *, dropped: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        #: The HTTP layer closes the connection instead of answering.
-        self.dropped = dropped
-
-
-_FAULTS = {
-    "error": ServiceError(500, "InternalServiceException", "Injected internal error"),
-    "throttle": ServiceError(429, "ThrottlingException", "Rate exceeded"),
-    "drop": ServiceError(500, "InternalServiceException", "Connection dropped", dropped=True),
-    "expire": ServiceError(400, "InvalidRequestException", "The NextToken has expired"),
-}
-#: Fault kinds: the errors above, and "drift", a page whose snapshot moved on.
-FAULT_KINDS = (*_FAULTS, "drift")
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError(400, "InvalidParameterException", message)
-
-
-#: A token short by less than this is whole (float sums would otherwise spin).
-_EPSILON = 1e-9
-
-
-@attrs.define(eq=False)
-class OtherConsumer:
-    """Another caller of the same account's quota, which the client under test cannot see.
-
-    It asks for `rate` requests per second on average, `burst` at a time (``burst=1``: a
-    steady stream; more: that many at once every ``burst / rate`` seconds), the first one
-    period after `start`, until `stop`. A request of its own that finds the bucket empty
-    is throttled and tried again the moment a token is there, so it spends its whole rate
-    whenever it can: the rate it leaves is ``quota - rate``. Counters: `admitted` and
-    `throttled`.
-    """
-
-    rate: float
-    burst: int = 1
-    start: float = math.nan
-    stop: float = math.inf
-    #: Seconds after `begin` that it starts asking, and how long it goes on (with `begin`).
-    delay: float = 0.0
-    duration: float = math.inf
-    admitted: int = 0
-    throttled: int = 0
-    next_try: float = math.inf
-
-    def begin(self, start: float) -> None:
-        """Start asking `delay` after `start` (the first request one period later)."""
-        self.start = start + self.delay
-        self.stop = min(self.stop, self.start + self.duration)
-        self.next_try = self.due(0)
-
-    def __attrs_post_init__(self) -> None:
-        if not (0 < self.rate < math.inf):
-            raise ValueError(f"rate must be a positive number of requests/s, got {self.rate!r}")
-        if self.burst < 1:
-            raise ValueError(f"burst must be a whole number >= 1, got {self.burst!r}")
-
-    def due(self, number: int) -> float:
-        """When its request `number` (0-based) is scheduled."""
-        return self.start + (number // self.burst + 1) * self.burst / self.rate
-
-
-@attrs.define
-class TokenBucket:
-    """A plain token bucket on the fake's clock: take one token or be throttled.
-
-    Other consumers (`OtherConsumer`) are served lazily, in time order, each time the
-    bucket is looked at, so their share is exact on any clock.
-    """
-
-    rate: float
-    burst: int
-    tokens: float
-    updated: float
-    others: list[OtherConsumer] = attrs.Factory(list)
-
-    def _refill(self, now: float) -> None:
-        if now > self.updated:
-            self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-
-    def _serve_others(self, now: float) -> None:
-        while True:
-            waiting = [o for o in self.others if o.next_try <= now and o.next_try < o.stop]
-            if not waiting:
-                return
-            other = min(waiting, key=lambda o: o.next_try)
-            at = other.next_try
-            self._refill(at)
-            if self.tokens >= 1.0 - _EPSILON:
-                self.tokens -= 1.0
-                other.admitted += 1
-                other.next_try = max(at, other.due(other.admitted))
-            else:
-                # It asks again the moment a token is whole (by the same tolerance as
-                # `take`), so it is always first to a token: it leaves exactly the rest.
-                other.throttled += 1
-                # (At least a microsecond on: on an epoch clock a smaller step is lost.)
-                shortfall = 1.0 - _EPSILON / 2 - self.tokens
-                other.next_try = max(at, self.updated) + max(shortfall / self.rate, 1e-6)
-
-    def take(self, now: float) -> bool:
-        """Take a token if one is there; refill (and serve the other consumers) first."""
-        self._serve_others(now)
-        self._refill(now)
-        if self.tokens >= 1.0 - _EPSILON:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-@attrs.define
-class _Chain:
-    """A pagination token chain: one frozen result, served page by page."""
-
-    digest: str
-    results: list[dict[str, Any]]
-    extra: dict[str, Any]
-    results_key: str = "MetricResults"
-    page_limit: int = MAX_RESULTS
-
-
-@attrs.frozen
-class FaultRule:
-    """A fault to inject; see `FakeConnect.inject_fault` for the kinds."""
-
-    kind: str
-    probability: float = 1.0
-    operation: str | None = None
-    when: Callable[[Mapping[str, Any]], bool] | None = None
-    at: frozenset[int] | None = None
-
-    def applies(self, operation: str, params: Mapping[str, Any], number: int, draw: float) -> bool:
-        """Whether this rule fires for request `number` (1-based, per operation)."""
-        if self.operation is not None and self.operation != operation:
-            return False
-        if self.at is not None and number not in self.at:
-            return False
-        if self.when is not None and not self.when(params):
-            return False
-        return draw < self.probability
-
-
-def _digest(params: Mapping[str, Any]) -> str:
-    stable = {k: v for k, v in params.items() if k != "NextToken"}
-    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
 
 
 def _metric_key(metric: Mapping[str, Any]) -> tuple[str, float | None]:
@@ -232,7 +72,7 @@ class ConnectService:
         #: Other consumers that start with their account's first request.
         self.waiting_others: dict[tuple[str, str, str], list[OtherConsumer]] = {}
         #: token -> (its chain or None once expired, the offset it resumes at, issue time).
-        self._tokens: dict[str, tuple[_Chain | None, int, float]] = {}
+        self.tokens = Tokens()
         self._numbers: dict[str, int] = {}
 
     # -- admission: quotas and faults --------------------------------------------------
@@ -306,18 +146,18 @@ class ConnectService:
         fault: str | None = None,
     ) -> dict[str, Any]:
         """Answer one request (already admitted), or fail it with the injected `fault`."""
-        if fault in _FAULTS:
-            raise _FAULTS[fault]
+        if fault in FAULTS:
+            raise FAULTS[fault]
         if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", instance_id):
-            raise _invalid(f"Invalid InstanceId: {instance_id!r}")
+            raise invalid(f"Invalid InstanceId: {instance_id!r}")
         centre = self.centre(instance_id, region)
         now = self.clock()
-        self._expire(now)
+        self.tokens.expire(now)
         if operation == "ListQueues":
             return self._list_queues(centre, params, now)
         token = params.get("NextToken")
         if token is not None:
-            body = self._next_page(token, params, now)
+            body = self.tokens.next_page(token, params, now)
             if fault == "drift" and "DataSnapshotTime" in body:
                 body["DataSnapshotTime"] += self.snapshot_interval
             return body
@@ -325,49 +165,10 @@ class ConnectService:
             results, extra = self._current(centre, region, params, now)
         else:
             results, extra = self._historical(centre, region, params, now)
-        body = self._first_page(_Chain(_digest(params), results, extra), params, now)
+        body = self.tokens.first_page(Chain(digest(params), results, extra), params, now)
         if fault == "drift" and "DataSnapshotTime" in body:
             body["DataSnapshotTime"] += self.snapshot_interval
         return body
-
-    def _expire(self, now: float) -> None:
-        for token, (chain, offset, issued) in list(self._tokens.items()):
-            age = now - issued
-            if age >= 12 * TOKEN_LIFETIME_SECONDS:
-                del self._tokens[token]
-            elif chain is not None and age >= TOKEN_LIFETIME_SECONDS:
-                # Keep a tombstone for a while: an expired token says "expired", not "invalid".
-                self._tokens[token] = (None, offset, issued)
-
-    @staticmethod
-    def _max_results(params: Mapping[str, Any], upper: int) -> int:
-        value = params.get("MaxResults", MAX_RESULTS)
-        if not isinstance(value, int) or not 1 <= value <= upper:
-            raise _invalid(f"MaxResults must be between 1 and {upper}, got {value!r}")
-        return value
-
-    def _first_page(self, chain: _Chain, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        return self._serve(chain, 0, self._max_results(params, chain.page_limit), now)
-
-    def _serve(self, chain: _Chain, offset: int, page_size: int, now: float) -> dict[str, Any]:
-        end = offset + page_size
-        body: dict[str, Any] = {**chain.extra, chain.results_key: chain.results[offset:end]}
-        if end < len(chain.results):
-            # Tokens stay valid until they expire, so a retried page can reuse its token.
-            token = secrets.token_urlsafe(24)
-            self._tokens[token] = (chain, end, now)
-            body["NextToken"] = token
-        return body
-
-    def _next_page(self, token: str, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        if token not in self._tokens:
-            raise _invalid("The NextToken is not valid")
-        chain, offset, _ = self._tokens[token]
-        if chain is None:
-            raise ServiceError(400, "InvalidRequestException", "The NextToken has expired")
-        if chain.digest != _digest(params):
-            raise _invalid("The request parameters must match the request that issued NextToken")
-        return self._serve(chain, offset, self._max_results(params, chain.page_limit), now)
 
     # -- GetCurrentMetricData -----------------------------------------------------------
     def _queue_filter(
@@ -377,7 +178,7 @@ class ConnectService:
         if queues is None:
             return None
         if not 1 <= len(queues) <= MAX_QUEUES_PER_REQUEST:
-            raise _invalid(f"Filters.Queues must hold 1 to 100 items, got {len(queues)}")
+            raise invalid(f"Filters.Queues must hold 1 to 100 items, got {len(queues)}")
         return [self._resource_id(centre, region, q, "queue") for q in queues]
 
     def _resource_id(self, centre: ContactCentre, region: str, value: str, kind: str) -> str:
@@ -387,7 +188,7 @@ class ConnectService:
             f"arn:aws:connect:{region}:{self.account_id}:instance/{centre.instance_id}/{kind}/"
         )
         if not value.startswith(prefix):
-            raise _invalid(f"{kind} ARN {value} does not belong to instance {centre.instance_id}")
+            raise invalid(f"{kind} ARN {value} does not belong to instance {centre.instance_id}")
         return value[len(prefix) :]
 
     def _channels(self, filters: Mapping[str, Any]) -> list[str]:
@@ -396,18 +197,18 @@ class ConnectService:
             return list(CHANNELS)
         for channel in channels:
             if channel not in CHANNELS:
-                raise _invalid(f"Invalid channel {channel!r}")
+                raise invalid(f"Invalid channel {channel!r}")
         return list(channels)
 
     def _groupings(self, params: Mapping[str, Any], allowed: tuple[str, ...]) -> list[str]:
         groupings = list(params.get("Groupings") or [])
         if len(groupings) > MAX_GROUPINGS:
-            raise _invalid("At most 2 groupings are allowed")
+            raise invalid("At most 2 groupings are allowed")
         if len(set(groupings)) != len(groupings):
-            raise _invalid("Groupings must not repeat")
+            raise invalid("Groupings must not repeat")
         for grouping in groupings:
             if grouping not in allowed:
-                raise _invalid(f"Grouping {grouping} is not supported by this operation")
+                raise invalid(f"Grouping {grouping} is not supported by this operation")
         return groupings
 
     def _current(
@@ -417,32 +218,32 @@ class ConnectService:
         queue_ids = self._queue_filter(centre, region, filters)
         profiles = filters.get("RoutingProfiles")
         if (queue_ids is None) == (profiles is None):
-            raise _invalid("Filters must hold either Queues or RoutingProfiles, not both")
+            raise invalid("Filters must hold either Queues or RoutingProfiles, not both")
         profile_ids = None
         if profiles is not None:
             if not 1 <= len(profiles) <= 100:
-                raise _invalid("Filters.RoutingProfiles must hold 1 to 100 items")
+                raise invalid("Filters.RoutingProfiles must hold 1 to 100 items")
             profile_ids = [
                 self._resource_id(centre, region, p, "routing-profile") for p in profiles
             ]
         channels = self._channels(filters)
         groupings = self._groupings(params, _CURRENT_GROUPINGS)
         if "CHANNEL" in groupings and "Channels" not in filters:
-            raise _invalid("Grouping by CHANNEL requires a Channels filter")
+            raise invalid("Grouping by CHANNEL requires a Channels filter")
         metrics = params.get("CurrentMetrics") or []
         if not metrics:
-            raise _invalid("CurrentMetrics must not be empty")
+            raise invalid("CurrentMetrics must not be empty")
         names = []
         for metric in metrics:
             spec = CURRENT.get(metric.get("Name", ""))
             if spec is None:
-                raise _invalid(f"Invalid metric name {metric.get('Name')!r}")
+                raise invalid(f"Invalid metric name {metric.get('Name')!r}")
             if metric.get("Unit") != spec.unit:
-                raise _invalid(f"Metric {spec.name} must use unit {spec.unit}")
+                raise invalid(f"Metric {spec.name} must use unit {spec.unit}")
             if spec.name == "ESTIMATED_WAIT_TIME" and (
                 groupings != ["QUEUE", "CHANNEL"] or queue_ids is None or "Channels" not in filters
             ):
-                raise _invalid(
+                raise invalid(
                     "ESTIMATED_WAIT_TIME needs Queues and Channels filters"
                     " and groupings [QUEUE, CHANNEL]"
                 )
@@ -451,7 +252,7 @@ class ConnectService:
                 and "ROUTING_PROFILE" in groupings
                 and profile_ids is None
             ):
-                raise _invalid(
+                raise invalid(
                     f"{spec.name} grouped by ROUTING_PROFILE needs a RoutingProfiles filter"
                 )
             names.append(spec.name)
@@ -459,7 +260,7 @@ class ConnectService:
         if len(sort) > 1 or any(
             s.get("SortByMetric") in ("SLOTS_ACTIVE", "SLOTS_AVAILABLE") for s in sort
         ):
-            raise _invalid("SortCriteria takes one metric, not SLOTS_ACTIVE or SLOTS_AVAILABLE")
+            raise invalid("SortCriteria takes one metric, not SLOTS_ACTIVE or SLOTS_AVAILABLE")
 
         snapshot = self.snapshot_index(now)
         rows = centre.current_rows(
@@ -513,35 +314,35 @@ class ConnectService:
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         start, end = params.get("StartTime"), params.get("EndTime")
         if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
-            raise _invalid("StartTime and EndTime are required")
+            raise invalid("StartTime and EndTime are required")
         if start % INTERVAL_SECONDS or end % INTERVAL_SECONDS:
-            raise _invalid("StartTime and EndTime must be multiples of 5 minutes")
+            raise invalid("StartTime and EndTime must be multiples of 5 minutes")
         if end <= start:
-            raise _invalid("EndTime must be later than StartTime")
+            raise invalid("EndTime must be later than StartTime")
         if end - start >= RETENTION_SECONDS:
-            raise _invalid("The time range must be less than 24 hours")
+            raise invalid("The time range must be less than 24 hours")
         if start < now - RETENTION_SECONDS:
-            raise _invalid("StartTime cannot be earlier than 24 hours before the request")
+            raise invalid("StartTime cannot be earlier than 24 hours before the request")
         filters = params.get("Filters") or {}
         if "RoutingProfiles" in filters:
-            raise _invalid("GetMetricData filters by Queues and Channels only")
+            raise invalid("GetMetricData filters by Queues and Channels only")
         queue_ids = self._queue_filter(centre, region, filters)
         if queue_ids is None:
-            raise _invalid("Filters.Queues is required")
+            raise invalid("Filters.Queues is required")
         channels = self._channels(filters)
         groupings = self._groupings(params, _HISTORICAL_GROUPINGS)
         metrics = params.get("HistoricalMetrics") or []
         if not metrics:
-            raise _invalid("HistoricalMetrics must not be empty")
+            raise invalid("HistoricalMetrics must not be empty")
         service_levels = 0
         for metric in metrics:
             spec = HISTORICAL.get(metric.get("Name", ""))
             if spec is None:
-                raise _invalid(f"Invalid metric name {metric.get('Name')!r}")
+                raise invalid(f"Invalid metric name {metric.get('Name')!r}")
             if metric.get("Unit") != spec.unit:
-                raise _invalid(f"Metric {spec.name} must use unit {spec.unit}")
+                raise invalid(f"Metric {spec.name} must use unit {spec.unit}")
             if metric.get("Statistic") != spec.statistic:
-                raise _invalid(f"Metric {spec.name} must use statistic {spec.statistic}")
+                raise invalid(f"Metric {spec.name} must use statistic {spec.statistic}")
             threshold = metric.get("Threshold")
             if spec.needs_threshold:
                 service_levels += 1
@@ -553,11 +354,11 @@ class ConnectService:
                     or threshold["ThresholdValue"] != int(threshold["ThresholdValue"])
                     or not low <= threshold["ThresholdValue"] <= high
                 ):
-                    raise _invalid("SERVICE_LEVEL needs a threshold LT, whole seconds 1 to 604800")
+                    raise invalid("SERVICE_LEVEL needs a threshold LT, whole seconds 1 to 604800")
             elif threshold is not None:
-                raise _invalid(f"Metric {spec.name} does not take a threshold")
+                raise invalid(f"Metric {spec.name} does not take a threshold")
         if service_levels > MAX_SERVICE_LEVEL_METRICS:
-            raise _invalid("At most 20 SERVICE_LEVEL metrics are allowed")
+            raise invalid("At most 20 SERVICE_LEVEL metrics are allowed")
         keys = [_metric_key(m) for m in metrics]
         rows = centre.historical_rows(
             queue_ids=queue_ids,
@@ -587,10 +388,10 @@ class ConnectService:
         types = params.get("QueueTypes") or ["STANDARD", "AGENT"]
         for queue_type in types:
             if queue_type not in ("STANDARD", "AGENT"):
-                raise _invalid(f"Invalid QueueType {queue_type!r}")
+                raise invalid(f"Invalid QueueType {queue_type!r}")
         token = params.get("NextToken")
         if token is not None:
-            return self._next_page(token, params, now)
+            return self.tokens.next_page(token, params, now)
         summaries = [
             {
                 "Id": q.id,
@@ -603,5 +404,5 @@ class ConnectService:
             for q in centre.queues.values()
             if q.queue_type in types
         ]
-        chain = _Chain(_digest(params), summaries, {}, "QueueSummaryList", page_limit=1000)
-        return self._first_page(chain, params, now)
+        chain = Chain(digest(params), summaries, {}, "QueueSummaryList", page_limit=1000)
+        return self.tokens.first_page(chain, params, now)

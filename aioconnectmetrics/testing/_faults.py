@@ -1,0 +1,56 @@
+"""The fake service's errors, and the faults a test can inject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+
+class ServiceError(Exception):
+    """An error response of the service: HTTP status, AWS error code and message."""
+
+    def __init__(self, status: int, code: str, message: str, *, dropped: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        #: The HTTP layer closes the connection instead of answering.
+        self.dropped = dropped
+
+
+FAULTS = {
+    "error": ServiceError(500, "InternalServiceException", "Injected internal error"),
+    "throttle": ServiceError(429, "ThrottlingException", "Rate exceeded"),
+    "drop": ServiceError(500, "InternalServiceException", "Connection dropped", dropped=True),
+    "expire": ServiceError(400, "InvalidRequestException", "The NextToken has expired"),
+}
+#: Fault kinds: the errors above, and "drift", a page whose snapshot moved on.
+FAULT_KINDS = (*FAULTS, "drift")
+
+
+def invalid(message: str) -> ServiceError:
+    """A 400 InvalidParameterException with `message`."""
+    return ServiceError(400, "InvalidParameterException", message)
+
+
+@attrs.frozen
+class FaultRule:
+    """A fault to inject; see `FakeConnect.inject_fault` for the kinds."""
+
+    kind: str
+    probability: float = 1.0
+    operation: str | None = None
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+    at: frozenset[int] | None = None
+
+    def applies(self, operation: str, params: Mapping[str, Any], number: int, draw: float) -> bool:
+        """Whether this rule fires for request `number` (1-based, per operation)."""
+        if self.operation is not None and self.operation != operation:
+            return False
+        if self.at is not None and number not in self.at:
+            return False
+        if self.when is not None and not self.when(params):
+            return False
+        return draw < self.probability
