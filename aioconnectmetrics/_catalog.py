@@ -10,9 +10,11 @@ How a metric combines depends on what it counts and on how the request was cut:
 * ``scope`` says what the metric is about. Contact metrics (``Scope.CONTACT``) belong to
   exactly one queue; agent metrics (``Scope.AGENT``) belong to an agent, and one agent
   serves several queues (through its routing profile) but has exactly one routing profile.
-* When batches partition the queues, contact sums are exact and agent sums over-count
-  (an agent is counted in every batch that holds one of its queues). When batches
-  partition routing profiles it is the other way round. See `_merge.py`.
+* When batches partition the queues, contact sums are exact, and agent sums would
+  over-count (an agent is in every batch that holds one of its queues): agent metrics are
+  then asked by routing profile and each profile counted once (`_plan.AgentSplit`). When
+  batches partition routing profiles, agent sums are exact and contact sums get bounds.
+  See `_merge.py`.
 """
 
 from __future__ import annotations

@@ -89,8 +89,8 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
     out("")
     out(
         _table(
-            f"Instance summary over {summary.batches} batches (agents serve queues in several"
-            " batches, so agent counts are bounds):",
+            f"Instance summary over {summary.batches} batches (an agent serves queues in"
+            " several batches, and is counted once, through their routing profile):",
             ["metric", "value", "", "bounds"],
             _summary_rows(summary.summary),
         )

@@ -11,6 +11,7 @@ pages over one batch after another, under the same concurrency cap and deadline.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -31,7 +32,7 @@ from ._errors import (
 from ._merge import BatchAnswer
 from ._metric import Metric
 from ._pages import PageChain, RawPage
-from ._plan import Batch, fetch_metrics, plan_batches
+from ._plan import Batch, agent_split, fetch_metrics, plan_batches
 from ._request import MetricsRequest
 from ._transport import Caller
 from ._wire import batch_params
@@ -62,6 +63,39 @@ def stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) 
         return set()
     newest = max(times.values())
     return {i for i, t in times.items() if (newest - t).total_seconds() > max_spread}
+
+
+@attrs.frozen
+class _Fetch:
+    """What every batch of one request asks for, and where its failures go."""
+
+    chain: PageChain
+    agents: tuple[PageChain, MetricsRequest] | None  # an `AgentSplit`'s chain and request
+    request: MetricsRequest
+    metrics: tuple[Metric, ...]
+    failures: dict[int, ConnectMetricsError]
+
+    async def batch(self, batch: Batch) -> BatchAnswer:
+        """One batch: its pages, and with an `AgentSplit`, its agents by routing profile."""
+        answer = None
+        if self.metrics:
+            params = batch_params(self.request, batch, self.metrics)
+            answer = await self.chain.collect(batch, params)
+        if self.agents is None:
+            assert answer is not None
+            return answer
+        agent_chain, split = self.agents
+        by_profile = await agent_chain.collect(batch, batch_params(split, batch, split.metrics))
+        if answer is None:
+            return attrs.evolve(by_profile, rows=(), profile_rows=by_profile.rows)
+        snapshots = [t for t in (answer.snapshot_time, by_profile.snapshot_time) if t]
+        return attrs.evolve(
+            answer,
+            profile_rows=by_profile.rows,
+            snapshot_time=min(snapshots) if snapshots else None,
+            pages=answer.pages + by_profile.pages,
+            restarts=answer.restarts + by_profile.restarts,
+        )
 
 
 class FanOut:
@@ -98,16 +132,21 @@ class FanOut:
     ) -> Execution:
         """Every batch of `request` (its queues resolved), concurrently."""
         batches = plan_batches(request)
-        metrics = fetch_metrics(request, len(batches))
+        split = agent_split(request, len(batches))
+        metrics = split.others if split is not None else fetch_metrics(request, len(batches))
         chain = self._chain(call, request)
+        agents = (self._chain(call, split.request), split.request) if split is not None else None
         execution = Execution([], {}, {b.index: b.ids for b in batches})
-        answers = await self._run(chain, request, batches, metrics, execution.failures)
+        run = functools.partial(
+            self._run, _Fetch(chain, agents, request, metrics, execution.failures)
+        )
+        answers = await run(batches)
         for _ in range(SPREAD_ROUNDS if max_spread is not None else 0):
             stale = stale_batches(answers, max_spread)
             if not stale:
                 break
             again = [b for b in batches if b.index in stale]
-            answers.update(await self._run(chain, request, again, metrics, execution.failures))
+            answers.update(await run(again))
         else:
             if max_spread is not None and stale_batches(answers, max_spread):
                 times = [a.snapshot_time for a in answers.values() if a.snapshot_time]
@@ -115,14 +154,7 @@ class FanOut:
         execution.answers = [answers[i] for i in sorted(answers)]
         return execution
 
-    async def _run(
-        self,
-        chain: PageChain,
-        request: MetricsRequest,
-        batches: Iterable[Batch],
-        metrics: tuple[Metric, ...],
-        failures: dict[int, ConnectMetricsError],
-    ) -> dict[int, BatchAnswer]:
+    async def _run(self, fetch: _Fetch, batches: Iterable[Batch]) -> dict[int, BatchAnswer]:
         answers: dict[int, BatchAnswer] = {}
         fatal: list[ConnectMetricsError] = []
         batches = list(batches)
@@ -130,10 +162,10 @@ class FanOut:
         async def run(batch: Batch, scope: anyio.CancelScope) -> None:
             try:
                 async with self._slots:
-                    answer = await chain.collect(batch, batch_params(request, batch, metrics))
+                    answer = await fetch.batch(batch)
             except BATCH_FAULTS as exc:
                 logger.warning("batch %d failed: %s", batch.index, exc)
-                failures[batch.index] = exc
+                fetch.failures[batch.index] = exc
                 return
             except ConnectMetricsError as exc:
                 # The whole request is wrong (unknown instance, rejected parameters):
@@ -141,7 +173,7 @@ class FanOut:
                 fatal.append(exc)
                 scope.cancel()
                 return
-            failures.pop(batch.index, None)
+            fetch.failures.pop(batch.index, None)
             answers[batch.index] = answer
             self._counts["batches"] += 1
             self._counts["pages"] += answer.pages

@@ -65,6 +65,9 @@ class BatchAnswer:
     snapshot_time: datetime | None
     pages: int
     restarts: int = 0
+    #: Agent metrics of this batch grouped by routing profile (an `AgentSplit`); None:
+    #: not asked that way.
+    profile_rows: tuple[Row, ...] | None = None
 
 
 @attrs.frozen
@@ -110,6 +113,54 @@ def combine(
     return Combined(None, exact=False)
 
 
+def per_profile(values: Sequence[float | None]) -> Combined:
+    """One routing profile's agent value from the batches that returned it.
+
+    The same in every batch (one snapshot): exact. Otherwise (the batches' snapshots
+    differ, or agents of the profile reach a batch through queues of their own) the true
+    count lies between the smallest value and the sum: the largest is given, approximate.
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return Combined(None)
+    low, high = min(present), max(present)
+    if low == high:
+        return Combined(high)
+    return Combined(high, exact=False, bounds=(low, float(sum(present))))
+
+
+def _agents_by_profile(
+    request: MetricsRequest, answers: Sequence[BatchAnswer]
+) -> dict[RowKey, dict[str, Combined]]:
+    """Agent metrics per (channel) key: each profile once (`per_profile`), then summed."""
+    per_key: dict[tuple[str | None, str | None], dict[str, list[float]]] = {}
+    for answer in answers:
+        for row in answer.profile_rows or ():
+            _, channel, profile = row.key
+            values = per_key.setdefault((channel, profile), {})
+            for metric, value in row.values.items():
+                if value is not None:
+                    values.setdefault(metric, []).append(value)
+    totals: dict[RowKey, dict[str, list[Combined]]] = {}
+    for (channel, _), values in per_key.items():
+        into = totals.setdefault((None, channel, None), {})
+        for metric, found in values.items():
+            into.setdefault(metric, []).append(per_profile(found))
+    return {
+        key: {metric: _sum(parts) for metric, parts in metrics.items()}
+        for key, metrics in totals.items()
+    }
+
+
+def _sum(parts: Sequence[Combined]) -> Combined:
+    total = float(sum(p.value or 0.0 for p in parts))
+    if all(p.exact for p in parts):
+        return Combined(total)
+    low = sum(p.bounds[0] if p.bounds else (p.value or 0.0) for p in parts)
+    high = sum(p.bounds[1] if p.bounds else (p.value or 0.0) for p in parts)
+    return Combined(total, exact=False, bounds=(float(low), float(high)))
+
+
 def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
     """Merge batch answers into rows: concatenated, and combined where keys repeat.
 
@@ -139,8 +190,12 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
             else:
                 merged.append(first._replace(raw=None) if converted else first)
             continue
+        # A routing profile's row repeats in every batch of queues that touches it.
+        profile_of_queues = request.partition == "QUEUE" and key[2] is not None
         combined = {
-            k: combine(
+            k: per_profile([v for r in rows if (v := r.values.get(k)) is not None] or [None])
+            if profile_of_queues and spec.scope is Scope.AGENT
+            else combine(
                 spec,
                 request.partition,
                 [
@@ -159,6 +214,8 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
                 MappingProxyType({k: c.bounds for k, c in combined.items() if not c.exact}),
             )
         )
+    if any(a.profile_rows is not None for a in answers):
+        merged = _with_agents(request, merged, _agents_by_profile(request, answers))
     if request.sort is not None:
         by, order = request.sort
         merged.sort(
@@ -166,3 +223,33 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
             reverse=order == "DESCENDING",
         )
     return merged
+
+
+def _with_agents(
+    request: MetricsRequest, merged: list[Row], agents: dict[RowKey, dict[str, Combined]]
+) -> list[Row]:
+    """The merged rows with their agent metrics from `_agents_by_profile`."""
+    keys = [m.key for m in request.metrics]
+    agent_keys = [m.key for m in request.metrics if request.spec(m).scope is Scope.AGENT]
+    by_key = {row.key: row for row in merged}
+    missing = [k for k in agents if k not in by_key]  # only agent metrics asked, say
+    if not request.groupings and not by_key:
+        missing.append((None, None, None))  # a summary always has its row
+    for key in missing:
+        by_key[key] = Row(key, None, None, dict.fromkeys(keys))
+    out = []
+    for key, row in by_key.items():
+        found = agents.get(key, {})
+        values = dict(row.values)
+        approximate = dict(row.approximate)
+        for metric in agent_keys:
+            # No profile row for this key: no agent serves these queues here, so 0.
+            combined = found.get(metric, Combined(None if key in agents else 0.0))
+            values[metric] = combined.value
+            approximate.pop(metric, None)
+            if not combined.exact:
+                approximate[metric] = combined.bounds
+        out.append(
+            row._replace(values=values, approximate=MappingProxyType(approximate), raw=None)
+        )
+    return out

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import attrs
 
-from ._catalog import MAX_QUEUES_PER_REQUEST, Combine
+from ._catalog import MAX_QUEUES_PER_REQUEST, Combine, Scope
 from ._metric import Metric
-from ._request import MetricsRequest
+from ._request import CURRENT_OP, MetricsRequest
 
 
 @attrs.frozen
@@ -46,3 +46,37 @@ def fetch_metrics(request: MetricsRequest, batches: int) -> tuple[Metric, ...]:
                 metrics.append(Metric(spec.weight))
                 keys.add(spec.weight)
     return tuple(metrics)
+
+
+@attrs.frozen
+class AgentSplit:
+    """Agent metrics asked apart, grouped by routing profile, to be counted exactly.
+
+    An agent serves every queue of their one routing profile, so when batches cut
+    queues, an agent is in every batch that holds one of those queues. Grouped by
+    ROUTING_PROFILE (allowed under a queue filter), a profile's row is the same in every
+    batch that touches it: combined across batches by maximum, then summed over
+    profiles, it counts each agent once.
+    """
+
+    #: The request the batches ask for agent metrics with.
+    request: MetricsRequest
+    #: The caller's other metrics (asked as before), with weights; empty: none.
+    others: tuple[Metric, ...]
+
+
+def agent_split(request: MetricsRequest, batches: int) -> AgentSplit | None:
+    """The split, when real-time agent metrics over several queue batches need one."""
+    if (
+        request.operation != CURRENT_OP
+        or not needs_combining(request, batches)
+        or request.partition != "QUEUE"
+        or "ROUTING_PROFILE" in request.groupings
+    ):
+        return None
+    agents = tuple(m for m in request.metrics if request.spec(m).scope is Scope.AGENT)
+    if not agents:
+        return None
+    groupings = ("ROUTING_PROFILE", *(("CHANNEL",) if "CHANNEL" in request.groupings else ()))
+    others = tuple(m for m in fetch_metrics(request, batches) if m not in agents)
+    return AgentSplit(attrs.evolve(request, metrics=agents, groupings=groupings), others)

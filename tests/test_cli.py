@@ -66,11 +66,11 @@ def test_current_json_matches_the_service(cli_fake: tuple[FakeConnect, str, list
     assert document["batches"] == 2
 
 
-def test_current_summary_table_marks_approximate_values(
+def test_current_summary_table_shows_exact_agent_counts(
     cli_fake: tuple[FakeConnect, str, list[str]],
 ) -> None:
-    """The table shows the summary, with bounds for approximate agent counts."""
-    fake, instance_id, _ = cli_fake
+    """The summary table's agent count is exact (no bounds) over two batches."""
+    fake, instance_id, queues = cli_fake
     code, out, _ = run(
         fake,
         "current",
@@ -83,7 +83,37 @@ def test_current_summary_table_marks_approximate_values(
         "table",
     )
     assert code == 0
-    assert "AGENTS_ONLINE" in out
+    assert "2 batches" in out
+    [truth] = current_truth(
+        fake, instance_id, ["AGENTS_ONLINE", "CONTACTS_IN_QUEUE"], queues=queues
+    ).values()
+    [values] = [line for line in out.splitlines() if line.startswith("│")]
+    # The values as they are, with no approximate mark "~ (low .. high)".
+    assert values.strip("│ ").split() == [
+        f"{truth['AGENTS_ONLINE']:g}",
+        "│",
+        f"{truth['CONTACTS_IN_QUEUE']:g}",
+    ]
+
+
+def test_historical_summary_table_marks_approximate_values(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """A mean over two batches without its exact weight is marked, with its bounds."""
+    fake, instance_id, _ = cli_fake
+    code, out, _ = run(
+        fake,
+        "historical",
+        "HOLD_TIME",
+        "--instance-id",
+        instance_id,
+        "--all-queues",
+        "--last",
+        "1h",
+        "--format",
+        "table",
+    )
+    assert code == 0
     assert "~ (" in out  # the approximate mark with its bounds
     assert "2 batches" in out
 
@@ -221,6 +251,11 @@ def test_demo_prints_the_tour(monkeypatch: pytest.MonkeyPatch) -> None:
     assert main(["demo", "--queues", "120"], out=out, err=err) == 0
     text = out.getvalue()
     assert "Instance summary over 2 batches" in text
+    # Agents serve queues in both batches; each is counted once: exact, no bounds.
+    summary = text.split("Instance summary", 1)[1].split("\n\n", 1)[0]
+    for metric in ("AGENTS_ONLINE", "AGENTS_AVAILABLE"):
+        [line] = [row for row in summary.splitlines() if row.startswith(metric)]
+        assert line.split()[-1] == "exact"
     assert "The last hour" in text
     assert "Cache: 1 hits" in text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -209,3 +210,104 @@ def test_merge_keeps_batch_order_and_concatenates_grouped_rows() -> None:
     rows = merge(request, sorted(answers, key=lambda a: a.index))
     assert [r.key[0] for r in rows] == ["b", "a", "c"]
     assert [r.values["CONTACTS_IN_QUEUE"] for r in rows] == [2.0, None, 1.0]
+
+
+# -- agents counted once, through their routing profile ---------------------------------
+AGENT_REQUEST = MetricsRequest(
+    "GetCurrentMetricData",
+    "i",
+    (Metric("AGENTS_ONLINE"), Metric("CONTACTS_IN_QUEUE")),
+    tuple(QUEUES),
+)
+
+
+def profile_row(profile: str, online: float | None, channel: str | None = None) -> Row:
+    return Row((None, channel, profile), None, f"arn:{profile}", {"AGENTS_ONLINE": online})
+
+
+def batch_of(index: int, contacts: float, *profiles: Row) -> BatchAnswer:
+    summary = Row((None, None, None), None, None, {"CONTACTS_IN_QUEUE": contacts})
+    return BatchAnswer(index, (f"q{index}",), (summary,), None, 2, profile_rows=profiles)
+
+
+def test_a_profile_in_several_batches_counts_once() -> None:
+    """Profile p1 (3 agents) reaches both batches: 3 + 2 agents online, exactly."""
+    answers = [
+        batch_of(0, 4.0, profile_row("p1", 3.0), profile_row("p2", 2.0)),
+        batch_of(1, 5.0, profile_row("p1", 3.0)),
+    ]
+    [row] = merge(AGENT_REQUEST, answers)
+    assert row.values == {"AGENTS_ONLINE": 5.0, "CONTACTS_IN_QUEUE": 9.0}
+    assert dict(row.approximate) == {}
+
+
+def test_a_profile_that_differs_between_batches_is_bounded() -> None:
+    """Snapshots apart (3 in one batch, 4 in the other): the largest, between 3 and 7."""
+    answers = [
+        batch_of(0, 1.0, profile_row("p1", 3.0), profile_row("p2", 2.0)),
+        batch_of(1, 1.0, profile_row("p1", 4.0)),
+    ]
+    [row] = merge(AGENT_REQUEST, answers)
+    assert row.values["AGENTS_ONLINE"] == 6.0  # 4 + 2
+    assert dict(row.approximate) == {"AGENTS_ONLINE": (5.0, 9.0)}  # 3 + 2 .. 7 + 2
+
+
+def test_profile_rows_by_channel_and_alone() -> None:
+    """By channel, each channel's profiles are summed.
+
+    With only agent metrics asked, the rows come from the profiles alone.
+    """
+    request = MetricsRequest(
+        "GetCurrentMetricData",
+        "i",
+        (Metric("AGENTS_ONLINE"),),
+        tuple(QUEUES),
+        channels=("VOICE", "CHAT"),
+        groupings=("CHANNEL",),
+    )
+    answers = [
+        BatchAnswer(
+            0,
+            ("q0",),
+            (),
+            None,
+            1,
+            profile_rows=(
+                profile_row("p1", 2.0, "VOICE"),
+                profile_row("p1", 1.0, "CHAT"),
+            ),
+        ),
+        BatchAnswer(
+            1,
+            ("q1",),
+            (),
+            None,
+            1,
+            profile_rows=(
+                profile_row("p1", 2.0, "VOICE"),
+                profile_row("p2", 4.0, "VOICE"),
+            ),
+        ),
+    ]
+    rows = {row.key: row for row in merge(request, answers)}
+    assert rows[(None, "VOICE", None)].values == {"AGENTS_ONLINE": 6.0}
+    assert rows[(None, "CHAT", None)].values == {"AGENTS_ONLINE": 1.0}
+    assert all(not row.approximate for row in rows.values())
+
+
+def test_no_profile_means_no_agents() -> None:
+    """Asked by routing profile, batches that return no profile: 0 agents, exactly.
+
+    A profile row with no value is "no data", not 0; and a summary of agent metrics
+    alone has its row even when no profile answered.
+    """
+    answers = [batch_of(0, 4.0), batch_of(1, 5.0)]
+    [row] = merge(AGENT_REQUEST, answers)
+    assert row.values == {"AGENTS_ONLINE": 0.0, "CONTACTS_IN_QUEUE": 9.0}
+    assert dict(row.approximate) == {}
+    [row] = merge(AGENT_REQUEST, [batch_of(0, 4.0, profile_row("p1", None))])
+    assert row.values["AGENTS_ONLINE"] is None
+    only_agents = MetricsRequest("GetCurrentMetricData", "i", (Metric("AGENTS_ONLINE"),), ("q",))
+    empty = BatchAnswer(0, ("q",), (), None, 1, profile_rows=())
+    [row] = merge(only_agents, [empty, attrs.evolve(empty, index=1)])
+    assert (row.key, row.values) == ((None, None, None), {"AGENTS_ONLINE": 0.0})
