@@ -207,6 +207,31 @@ def test_queues(fmt: str, cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
         assert "150 queues" in out
 
 
+def test_watch_shows_exact_agent_counts(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
+    """Watching 150 queues (two batches), the agent count is the exact one."""
+    fake, instance_id, queues = cli_fake
+    code, out, err = run(
+        fake,
+        "watch",
+        "AGENTS_ONLINE",
+        "--instance-id",
+        instance_id,
+        "--all-queues",
+        "--interval",
+        "0",
+        "--count",
+        "1",
+        "--format",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out.strip().splitlines()[0])
+    [truth] = current_truth(fake, instance_id, ["AGENTS_ONLINE"], queues=queues).values()
+    assert document["batches"] == 2
+    assert document["rows"] == [{"AGENTS_ONLINE": truth["AGENTS_ONLINE"]}]
+    assert document["approximate"] == [{}]
+
+
 def test_watch_prints_only_new_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
     """The watch command prints each snapshot once, a new one only when it has moved on."""
     clock = ManualClock(NOW)
