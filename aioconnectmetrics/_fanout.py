@@ -11,10 +11,11 @@ pages over one batch after another, under the same concurrency cap and deadline.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import anyio
@@ -43,6 +44,21 @@ logger = logging.getLogger("aioconnectmetrics")
 BATCH_FAULTS = (ThrottledError, ServiceUnavailableError, ConnectionFailedError, PaginationError)
 #: Rounds of refetching lagging batches, with `max_spread`.
 SPREAD_ROUNDS = 3
+
+
+@contextlib.contextmanager
+def within(deadline: float | None) -> Iterator[None]:
+    """`deadline` seconds (None: no limit), exceeded as `DeadlineExceededError`."""
+    if deadline is None:
+        yield
+        return
+    try:
+        with anyio.fail_after(deadline):
+            yield
+    except DeadlineExceededError:
+        raise  # an inner deadline (a fetch's own) already said so
+    except TimeoutError as exc:
+        raise DeadlineExceededError(deadline) from exc
 
 
 @attrs.define
@@ -199,13 +215,8 @@ class FanOut:
 
         async def bounded(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
             async with self._slots:
-                if deadline is None:
+                with within(deadline):
                     return await call(operation, params)
-                try:
-                    with anyio.fail_after(deadline):
-                        return await call(operation, params)
-                except TimeoutError as exc:
-                    raise DeadlineExceededError(deadline) from exc
 
         chain = self._chain(bounded, request)
         for batch in plan_batches(request):

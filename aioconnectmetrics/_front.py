@@ -146,19 +146,13 @@ class CacheFront:
     def _maybe_refresh_ahead(
         self, key: str, fetch: Fetch, fresh_until: Freshness, entry: CacheEntry, now: float
     ) -> None:
-        policy = self.policy
-        fraction = policy.refresh_ahead if policy is not None else None
+        fraction = self.policy.refresh_ahead if self.policy is not None else None
         if not fraction or now < entry.fresh_until - fraction * (
             entry.fresh_until - entry.fetched_at
         ):
             return  # (the cheap test first: most hits are early in an entry's life)
         snapshot = entry.answer.snapshot_time
-        if (
-            self.policy is None
-            or snapshot is None
-            or key in self._flights
-            or now < refresh_point(key, entry, self.policy.refresh_ahead)
-        ):
+        if snapshot is None or key in self._flights or now < refresh_point(key, entry, fraction):
             return
         verdict = self.cadence.verdict(snapshot.timestamp(), now)
         if verdict is None:

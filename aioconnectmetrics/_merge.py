@@ -129,9 +129,7 @@ def per_profile(values: Sequence[float | None]) -> Combined:
     return Combined(high, exact=False, bounds=(low, float(sum(present))))
 
 
-def _agents_by_profile(
-    request: MetricsRequest, answers: Sequence[BatchAnswer]
-) -> dict[RowKey, dict[str, Combined]]:
+def _agents_by_profile(answers: Sequence[BatchAnswer]) -> dict[RowKey, dict[str, Combined]]:
     """Agent metrics per (channel) key: each profile once (`per_profile`), then summed."""
     per_key: dict[tuple[str | None, str | None], dict[str, list[float]]] = {}
     for answer in answers:
@@ -215,7 +213,7 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
             )
         )
     if any(a.profile_rows is not None for a in answers):
-        merged = _with_agents(request, merged, _agents_by_profile(request, answers))
+        merged = _with_agents(request, merged, _agents_by_profile(answers))
     if request.sort is not None:
         by, order = request.sort
         merged.sort(

@@ -24,8 +24,8 @@ from ._cache import Answer, CachePolicy, cache_key, fresh_until
 from ._checks import check_count, check_non_negative, check_positive
 from ._directory import QueueDirectory, QueueInfo
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
-from ._errors import ConnectMetricsError, DeadlineExceededError, InvalidRequestError
-from ._fanout import FanOut
+from ._errors import ConnectMetricsError, InvalidRequestError
+from ._fanout import FanOut, within
 from ._front import CacheFront
 from ._identity import credential_identity
 from ._limiter import Limiter
@@ -297,17 +297,8 @@ class Pipeline:
     @contextlib.contextmanager
     def deadline(self) -> Iterator[None]:
         """The call's deadline, as `DeadlineExceededError`."""
-        deadline = self._deadline_of()
-        if deadline is None:
+        with within(self._deadline_of()):
             yield
-            return
-        try:
-            with anyio.fail_after(deadline):
-                yield
-        except DeadlineExceededError:
-            raise  # an inner deadline (the fetch's own) already said so
-        except TimeoutError as exc:
-            raise DeadlineExceededError(deadline) from exc
 
     async def answer(
         self, call: Caller, request: MetricsRequest, spread: float | None, mode: CacheMode

@@ -17,7 +17,7 @@ from aioconnectmetrics.redis import RedisRateLimiter
 from aioconnectmetrics.testing import OtherConsumer
 from aioconnectmetrics.testing._quota import TokenBucket as ServiceBucket
 
-from .virtual_time import VirtualTime
+from .virtual_time import VirtualTime, redis_bucket
 
 #: No start-up slack, so that grant times are round numbers.
 EXACT = Adaptation(slack=0.0)
@@ -67,18 +67,9 @@ async def _make_bucket(kind: str, request: pytest.FixtureRequest) -> AsyncIterat
         client = cast(CountingRedis, CountingRedis.from_url(redis_url))
         client.vt = vt
         clients.append(client)
-        limiter = RedisRateLimiter(
-            client,
-            {OPERATION: (rate, burst)},
-            namespace=namespace,
-            adaptation=adaptation,
-            clock=vt.clock,
-            sleep=vt.sleep,
-            fallback="error",
+        return redis_bucket(
+            client, vt, namespace=namespace, rate=rate, burst=burst, adaptation=adaptation
         )
-        bucket = limiter.bucket("identity", "us-east-1", OPERATION)
-        assert bucket is not None
-        return bucket
 
     yield in_redis
     for client in clients:

@@ -33,10 +33,10 @@ from aioconnectmetrics import (
     RetryPolicy,
     TokenBucket,
 )
-from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
+from aioconnectmetrics.redis import RedisBackend
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
-from .virtual_time import VirtualTime
+from .virtual_time import VirtualTime, redis_bucket
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 METRICS = ["CONTACTS_IN_QUEUE"]
@@ -231,7 +231,6 @@ async def test_single_flight_interleavings(
 
 # -- limiters ----------------------------------------------------------------------------
 EXACT = Adaptation(slack=0.0)
-OPERATION = "GetCurrentMetricData"
 
 
 class SteppingRedis(aioredis.Redis):
@@ -274,18 +273,7 @@ async def _make_bucket(request: pytest.FixtureRequest) -> AsyncIterator[MakeBuck
         client = cast(SteppingRedis, SteppingRedis.from_url(request.getfixturevalue("redis_url")))
         client.vt = vt
         clients.append(client)
-        limiter = RedisRateLimiter(
-            client,
-            {OPERATION: (5.0, 8)},
-            namespace=namespace,
-            adaptation=EXACT,
-            clock=vt.clock,
-            sleep=vt.sleep,
-            fallback="error",
-        )
-        shared = limiter.bucket("identity", "us-east-1", OPERATION)
-        assert shared is not None
-        return shared, client
+        return redis_bucket(client, vt, namespace=namespace, adaptation=EXACT), client
 
     yield make
     for client in clients:

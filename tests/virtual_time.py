@@ -8,6 +8,10 @@ import itertools
 
 import anyio
 import anyio.lowlevel
+import redis.asyncio as aioredis
+
+from aioconnectmetrics import Adaptation, Bucket
+from aioconnectmetrics.redis import RedisRateLimiter
 
 
 class VirtualTime:
@@ -64,3 +68,27 @@ class VirtualTime:
             wake, _, event = heapq.heappop(self._sleepers)
             self.now = max(self.now, wake)
             event.set()
+
+
+def redis_bucket(
+    client: aioredis.Redis,
+    vt: VirtualTime,
+    *,
+    namespace: str,
+    rate: float = 5.0,
+    burst: int = 8,
+    adaptation: Adaptation,
+) -> Bucket:
+    """A `RedisRateLimiter` bucket on `vt`'s clock, failing (not falling back) on outages."""
+    limiter = RedisRateLimiter(
+        client,
+        {"GetCurrentMetricData": (rate, burst)},
+        namespace=namespace,
+        adaptation=adaptation,
+        clock=vt.clock,
+        sleep=vt.sleep,
+        fallback="error",
+    )
+    bucket = limiter.bucket("identity", "us-east-1", "GetCurrentMetricData")
+    assert bucket is not None
+    return bucket
