@@ -2,14 +2,16 @@
 
 Real-time (``GetCurrentMetricData``) and historical (``GetMetricData``) metrics for any
 number of queues: batches of 100 fetched concurrently, pages followed on one snapshot,
-summaries combined correctly and marked exact or approximate. See ``docs/``.
+summaries combined correctly and marked exact or approximate; and the agents themselves
+(``GetCurrentUserData``), each once. See ``docs/``.
 """
 
+from ._agents import Agent, AgentActivity, AgentContact, AgentsResult
 from ._backend import CacheBackend, MemoryBackend, entry_from_json, entry_to_json
 from ._cache import Answer, CacheEntry, CachePolicy, CacheStats
 from ._catalog import CHANNELS
 from ._client import ConnectMetrics
-from ._directory import QueueInfo
+from ._directory import QueueInfo, RoutingProfileInfo, UserInfo
 from ._errors import (
     BackendUnavailableError,
     ClientClosedError,
@@ -45,6 +47,10 @@ from ._transport import ConnectClient
 
 __all__ = [
     "Adaptation",
+    "Agent",
+    "AgentActivity",
+    "AgentContact",
+    "AgentsResult",
     "Answer",
     "BackendUnavailableError",
     "Bucket",
@@ -78,6 +84,7 @@ __all__ = [
     "RateLimiter",
     "ResourceNotFoundError",
     "RetryPolicy",
+    "RoutingProfileInfo",
     "Row",
     "SERVICE_QUOTAS",
     "ServiceError",
@@ -86,6 +93,7 @@ __all__ = [
     "SnapshotSpreadError",
     "ThrottledError",
     "TokenBucket",
+    "UserInfo",
     "entry_from_json",
     "entry_to_json",
 ]

@@ -148,6 +148,25 @@ HISTORICAL: Mapping[str, MetricSpec] = _table(
 
 #: The `Channel` enum of the service model.
 CHANNELS: tuple[str, ...] = ("VOICE", "CHAT", "TASK", "EMAIL")
+#: The `ContactState` enum of the service model (an agent's contacts, GetCurrentUserData).
+CONTACT_STATES: tuple[str, ...] = (
+    "INCOMING",
+    "PENDING",
+    "CONNECTING",
+    "CONNECTED",
+    "CONNECTED_ONHOLD",
+    "MISSED",
+    "ERROR",
+    "ENDED",
+    "REJECTED",
+)
+#: Resources per GetCurrentUserData request, per filter (the API reference's limits).
+USER_DATA_FILTER_LIMITS = {
+    "Queues": 100,
+    "RoutingProfiles": 100,
+    "Agents": 100,
+    "UserHierarchyGroups": 1,
+}
 
 #: Limits from the API reference.
 MAX_QUEUES_PER_REQUEST = 100

@@ -48,6 +48,13 @@ def check_fraction(field: str, value: object) -> float:
     return float(value)
 
 
+def check_flag(field: str, value: object) -> bool:
+    """Only a real bool: "no" is truthy, and would mean yes."""
+    if not isinstance(value, bool):
+        raise InvalidRequestError(field, value, "True or False")
+    return value
+
+
 def check_strings(field: str, value: object) -> list[str]:
     """A list (any iterable but a string or a mapping) of strings."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
@@ -57,6 +64,21 @@ def check_strings(field: str, value: object) -> list[str]:
         if not isinstance(item, str):
             raise InvalidRequestError(field, item, "every item must be a string")
     return items
+
+
+def check_choices(
+    field: str, value: object, allowed: tuple[str, ...], what: str
+) -> tuple[str, ...] | None:
+    """None, or one or more of `allowed` (named `what`, such as "channels"), each once."""
+    if value is None:
+        return None
+    items = check_strings(field, value)
+    for item in items:
+        if item not in allowed:
+            raise InvalidRequestError(field, item, f"allowed {what}: {', '.join(allowed)}")
+    if not items or len(set(items)) != len(items):
+        raise InvalidRequestError(field, items, f"give each of the {what} once, at least one")
+    return tuple(items)
 
 
 # -- attrs validators: None is allowed where the field says so ---------------------------

@@ -1,4 +1,4 @@
-"""The ``aioconnectmetrics`` command: queue metrics as a table, JSON or CSV.
+"""The ``aioconnectmetrics`` command: queue metrics and agents as a table, JSON or CSV.
 
 Exit codes: 0 done; 2 bad input (the message says which option and what is allowed);
 3 the service or the connection failed; 4 some batches failed (the rest is printed with
@@ -8,7 +8,6 @@ Exit codes: 0 done; 2 bad input (the message says which option and what is allow
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -19,15 +18,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO
 
 import anyio
+import attrs
 from aiobotocore.session import AioSession
 
+from ._agents import AgentActivity
+from ._cli_output import agents, listing, render
 from ._client import ConnectMetrics
 from ._errors import (
     ConfigurationError,
     ConnectMetricsError,
     InvalidRequestError,
 )
-from ._result import MetricRow, MetricsResult, PartialResultError
+from ._result import PartialResultError
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 _DURATION = re.compile(r"^(\d+)([mh])$")
@@ -35,90 +37,6 @@ _DURATION = re.compile(r"^(\d+)([mh])$")
 
 class _UsageError(Exception):
     """Bad command-line input: the message says what to give instead."""
-
-
-# -- output ------------------------------------------------------------------------------
-def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{int(value):,}" if value == int(value) else f"{value:,.2f}"
-    return str(value)
-
-
-def _columns(result: MetricsResult) -> tuple[list[str], list[MetricRow]]:
-    rows = list(result.rows) if result.groupings else ([result.summary] if result.summary else [])
-    dims = []
-    if "QUEUE" in result.groupings:
-        dims.append("queue_id")
-    if "CHANNEL" in result.groupings:
-        dims.append("channel")
-    if "ROUTING_PROFILE" in result.groupings:
-        dims.append("routing_profile_id")
-    return dims + [m.key for m in result.metrics], rows
-
-
-def _row_values(row: MetricRow, columns: list[str]) -> list[object]:
-    values = row.to_dict()
-    return [values.get(column) for column in columns]
-
-
-def render(result: MetricsResult, fmt: str, out: TextIO) -> None:
-    """Write a result as a table, JSON or CSV."""
-    columns, rows = _columns(result)
-    if fmt == "json":
-        document: dict[str, Any] = {
-            "snapshot_time": result.snapshot_time.isoformat() if result.snapshot_time else None,
-            "snapshot_spread_seconds": result.snapshot_spread.total_seconds(),
-            "start_time": result.start_time.isoformat() if result.start_time else None,
-            "end_time": result.end_time.isoformat() if result.end_time else None,
-            "batches": result.batches,
-            "partial": result.partial,
-            "rows": [row.to_dict() for row in rows],
-            "approximate": [
-                {k: list(v) if v else None for k, v in row.approximate.items()} for row in rows
-            ],
-        }
-        json.dump(document, out, indent=2)
-        out.write("\n")
-    elif fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in _row_values(row, columns)])
-    else:
-        _table(result, columns, rows, out)
-
-
-def _table(result: MetricsResult, columns: list[str], rows: list[MetricRow], out: TextIO) -> None:
-    from rich.console import Console  # noqa: PLC0415 - the optional `cli` extra
-    from rich.table import Table  # noqa: PLC0415
-
-    when = (
-        f"snapshot {result.snapshot_time:%Y-%m-%d %H:%M:%S} UTC"
-        if result.snapshot_time
-        else f"{result.start_time:%Y-%m-%d %H:%M} to {result.end_time:%H:%M} UTC"
-    )
-    table = Table()
-    for column in columns:
-        table.add_column(
-            column,
-            justify="left" if column in ("queue_id", "channel", "routing_profile_id") else "right",
-        )
-    for row in rows:
-        cells = []
-        for column, value in zip(columns, _row_values(row, columns), strict=True):
-            text = _cell(value)
-            if column in row.approximate:
-                bounds = row.bounds(column)
-                text += f" ~ ({_cell(bounds[0])}..{_cell(bounds[1])})" if bounds else " ~"
-            cells.append(text)
-        table.add_row(*cells)
-    console = Console(file=out, width=max(100, len(columns) * 18))
-    console.print(f"{when}, {result.batches} batches")
-    console.print(table)
-    if any(row.approximate for row in rows):
-        console.print("~ approximate (agents serve queues in several batches): bounds in brackets")
 
 
 # -- arguments --------------------------------------------------------------------------
@@ -148,19 +66,32 @@ def _interval(args: argparse.Namespace) -> tuple[datetime, datetime]:
     return _aware(args.start, "--start"), _aware(args.end, "--end")
 
 
+#: Who a command is about: (attribute, option, argument); "all" where the option is a flag.
+_SELECTIONS = (
+    ("queues", "--queues ID [ID ...]", "queues"),
+    ("all_queues", "--all-queues", "queues"),
+    ("routing_profiles", "--routing-profiles ID [ID ...]", "routing_profiles"),
+    ("all_routing_profiles", "--all-routing-profiles", "routing_profiles"),
+    ("agents", "--agents ID [ID ...]", "agents"),
+)
+
+
+def _who(args: argparse.Namespace) -> dict[str, Any]:
+    """The one selection given, of those the command has."""
+    present = [s for s in _SELECTIONS if hasattr(args, s[0])]
+    given = [
+        (argument, "all" if value is True else value)
+        for attribute, _, argument in present
+        if (value := getattr(args, attribute))
+    ]
+    if len(given) != 1:
+        raise _UsageError("give one of " + ", ".join(option for _, option, _ in present))
+    return dict(given)
+
+
 def _selection(args: argparse.Namespace) -> dict[str, Any]:
-    chosen = [bool(args.queues), args.all_queues, bool(getattr(args, "routing_profiles", None))]
-    if sum(chosen) != 1:
-        raise _UsageError(
-            "give one of --queues ID [ID ...], --all-queues or --routing-profiles ID [...]"
-        )
-    selection: dict[str, Any] = {"channels": args.channels, "groupings": args.group_by or ()}
-    if args.all_queues:
-        selection["queues"] = "all"
-    elif args.queues:
-        selection["queues"] = args.queues
-    else:
-        selection["routing_profiles"] = args.routing_profiles
+    selection = _who(args)
+    selection.update(channels=args.channels, groupings=args.group_by or ())
     return selection
 
 
@@ -197,15 +128,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print what succeeded when some batches fail (exit code 4)",
     )
+    which.add_argument("--ids", action="store_true", help="show IDs, not names (no listing calls)")
+    profiles = argparse.ArgumentParser(add_help=False)
+    by_profile = profiles.add_argument_group("routing profiles (real time)")
+    by_profile.add_argument("--routing-profiles", nargs="+", metavar="ID")
+    by_profile.add_argument(
+        "--all-routing-profiles", action="store_true", help="every routing profile"
+    )
 
     parser = argparse.ArgumentParser(
         prog="aioconnectmetrics",
         description="Amazon Connect queue metrics for any number of queues.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    current = commands.add_parser("current", parents=[common, select], help="real-time metrics")
+    current = commands.add_parser(
+        "current", parents=[common, select, profiles], help="real-time metrics"
+    )
     current.add_argument("metrics", nargs="+", metavar="METRIC")
-    current.add_argument("--routing-profiles", nargs="+", metavar="ID")
     historical = commands.add_parser(
         "historical", parents=[common, select], help="historical metrics"
     )
@@ -217,11 +156,34 @@ def _parser() -> argparse.ArgumentParser:
     historical.add_argument("--end", help="ISO time with zone, on a 5-minute boundary")
     queues = commands.add_parser("queues", parents=[common], help="list the instance's queues")
     queues.add_argument("--types", nargs="+", default=["STANDARD"], choices=("STANDARD", "AGENT"))
+    commands.add_parser(
+        "routing-profiles", parents=[common], help="list the instance's routing profiles"
+    )
+    agents = commands.add_parser(
+        "agents",
+        parents=[common, profiles],
+        help="who is available, on contact, in after-contact work, ...",
+    )
+    team = agents.add_argument_group("agents of")
+    team.add_argument("--queues", nargs="+", metavar="ID", help="queue IDs or ARNs")
+    team.add_argument("--all-queues", action="store_true", help="every STANDARD queue")
+    team.add_argument("--agents", nargs="+", metavar="ID", help="user IDs or ARNs")
+    agents.add_argument(
+        "--activity",
+        nargs="+",
+        type=str.upper,
+        choices=[a.value for a in AgentActivity],
+        metavar="ACTIVITY",
+        help="list only agents doing these: " + ", ".join(a.value for a in AgentActivity),
+    )
+    agents.add_argument(
+        "--contact-states", nargs="+", metavar="STATE", help="only agents with such a contact"
+    )
+    agents.add_argument("--ids", action="store_true", help="show IDs, not names")
     watch = commands.add_parser(
-        "watch", parents=[common, select], help="a live view of real-time metrics"
+        "watch", parents=[common, select, profiles], help="a live view of real-time metrics"
     )
     watch.add_argument("metrics", nargs="+", metavar="METRIC")
-    watch.add_argument("--routing-profiles", nargs="+", metavar="ID")
     watch.add_argument(
         "--interval",
         type=float,
@@ -283,21 +245,36 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = _Progress(err)
     async with _client(args, progress) as cm:
         if args.command == "queues":
-            listed = await cm.list_queues(queue_types=args.types)
-            _queues(listed, fmt, out)
+            found = await cm.list_queues(queue_types=args.types)
+            rows = [
+                {"id": q.id, "name": q.name, "type": q.queue_type, "arn": q.arn} for q in found
+            ]
+            listing(rows, ("id", "name", "type"), "queues", fmt, out)
             return EXIT_OK
+        if args.command == "routing-profiles":
+            profiles = await cm.list_routing_profiles()
+            rows = [{"id": p.id, "name": p.name, "arn": p.arn} for p in profiles]
+            listing(rows, ("id", "name"), "routing profiles", fmt, out)
+            return EXIT_OK
+        if args.command == "agents":
+            return await _agents(cm, args, fmt, out)
         if args.command == "watch":
             return await _watch(cm, args, fmt, out)
         selection = _selection(args)
         try:
             if args.command == "current":
                 result = await cm.get_current_metrics(
-                    args.metrics, partial=args.partial, **selection
+                    args.metrics, partial=args.partial, names=not args.ids, **selection
                 )
             else:
                 start, end = _interval(args)
                 result = await cm.get_historical_metrics(
-                    args.metrics, start=start, end=end, partial=args.partial, **selection
+                    args.metrics,
+                    start=start,
+                    end=end,
+                    partial=args.partial,
+                    names=not args.ids,
+                    **selection,
                 )
         finally:
             progress.clear()
@@ -308,27 +285,16 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
 
 
-def _queues(listed: Sequence[Any], fmt: str, out: TextIO) -> None:
-    rows = [{"id": q.id, "name": q.name, "type": q.queue_type, "arn": q.arn} for q in listed]
-    if fmt == "json":
-        json.dump(rows, out, indent=2)
-        out.write("\n")
-    elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=["id", "name", "type", "arn"])
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
-        from rich.console import Console  # noqa: PLC0415 - the optional `cli` extra
-        from rich.table import Table  # noqa: PLC0415
-
-        table = Table()
-        for column in ("id", "name", "type"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(row["id"], row["name"], row["type"])
-        console = Console(file=out, width=120)
-        console.print(f"{len(rows)} queues")
-        console.print(table)
+async def _agents(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: TextIO) -> int:
+    """Every agent of the selection, each once; only the activities asked for."""
+    result = await cm.get_agents(
+        contact_states=args.contact_states, names=not args.ids, **_who(args)
+    )
+    if args.activity:
+        wanted = {AgentActivity(a) for a in args.activity}
+        result = attrs.evolve(result, agents=tuple(a for a in result if a.activity in wanted))
+    agents(result, fmt, out)
+    return EXIT_OK
 
 
 async def _watch(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: TextIO) -> int:
@@ -337,7 +303,9 @@ async def _watch(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: Te
     last: datetime | None = None
     shown = 0
     while args.count is None or shown < args.count:
-        result = await cm.get_current_metrics(args.metrics, cache="refresh", **selection)
+        result = await cm.get_current_metrics(
+            args.metrics, cache="refresh", names=not args.ids, **selection
+        )
         if last is None or (result.snapshot_time is not None and result.snapshot_time > last):
             last = result.snapshot_time
             shown += 1

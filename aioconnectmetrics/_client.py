@@ -18,7 +18,7 @@ from aiobotocore.session import AioSession
 
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import CachePolicy, CacheStats
-from ._directory import QueueInfo
+from ._client_agents import DirectoryMethods
 from ._errors import ClientClosedError
 from ._limiter import Limiter, RateLimiter
 from ._metric import Metric
@@ -43,7 +43,7 @@ from ._retry import RetryPolicy
 from ._transport import Caller, ConnectClient, open_client
 
 
-class ConnectMetrics:
+class ConnectMetrics(DirectoryMethods):
     """Amazon Connect queue metrics for any number of queues.
 
     An async context manager: ``async with ConnectMetrics(instance_id) as cm: ...``.
@@ -66,7 +66,7 @@ class ConnectMetrics:
         cache: the `CachePolicy` (freshness, stale-while-revalidate, size); None turns
             caching and single-flight off.
         cache_backend: where entries live; default: in memory, bounded by the policy.
-        queue_list_ttl: seconds that ``queues="all"`` discovery is reused.
+        queue_list_ttl: seconds that listings (``"all"``, names) are reused.
         lease_ttl: with a shared cache backend, how long a process's right to fetch a
             key lasts unless renewed (it is renewed every third of it while fetching).
         clock: seconds since the epoch (for "24 hours ago" and discovery TTL); injectable.
@@ -188,11 +188,7 @@ class ConnectMetrics:
 
     @property
     def cache_stats(self) -> CacheStats:
-        """Cache counters.
-
-        Hits, misses, coalesced callers, stale answers served, refreshes ahead, upstream
-        fetches (fan-outs) and stored entries.
-        """
+        """Cache counters: hits, misses, coalesced, stale served, fetches, entries, ..."""
         backend = self._pipeline.front.backend
         return self._pipeline.front.stats(
             len(backend) if isinstance(backend, MemoryBackend) else 0
@@ -211,7 +207,7 @@ class ConnectMetrics:
         metrics: Iterable[str | Metric],
         *,
         queues: Iterable[str] | Literal["all"] | None = None,
-        routing_profiles: Iterable[str] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
         channels: Iterable[str] | None = None,
         groupings: Iterable[str] = (),
         queue_types: Iterable[str] = ("STANDARD",),
@@ -219,13 +215,14 @@ class ConnectMetrics:
         max_spread: float | timedelta | None = None,
         partial: bool | None = None,
         cache: CacheMode = "use",
+        names: bool = False,
     ) -> MetricsResult:
         """Real-time metrics for any number of queues (or routing profiles).
 
         Args:
             metrics: names (``"AGENTS_ONLINE"``) or `Metric` objects.
             queues: queue IDs or ARNs (mixed, duplicates allowed), or ``"all"``.
-            routing_profiles: routing profile IDs or ARNs, instead of queues.
+            routing_profiles: routing profile IDs or ARNs, or ``"all"``, instead of queues.
             channels: a channel filter (needed to group by CHANNEL).
             groupings: up to two of QUEUE, CHANNEL, ROUTING_PROFILE.
             queue_types: with ``queues="all"``: STANDARD and/or AGENT.
@@ -236,6 +233,8 @@ class ConnectMetrics:
                 `PartialResultError` when some batches fail.
             cache: "use" (default) a fresh cached answer, "refresh" fetch anew and store
                 it, "bypass" fetch without reading or writing the cache.
+            names: label rows with queue and routing profile names (``row.queue_name``),
+                listed by ListQueues and ListRoutingProfiles (see `queue_list_ttl`).
 
         Returns:
             a `MetricsResult`.
@@ -255,7 +254,7 @@ class ConnectMetrics:
             groupings=groupings,
             queue_types=queue_types,
         )
-        return await self._rich(request, check_spread(max_spread), partial, cache)
+        return await self._rich(request, check_spread(max_spread), partial, cache, names)
 
     async def get_historical_metrics(
         self,
@@ -270,6 +269,7 @@ class ConnectMetrics:
         instance_id: str | None = None,
         partial: bool | None = None,
         cache: CacheMode = "use",
+        names: bool = False,
     ) -> MetricsResult:
         """Historical metrics (5-minute intervals, last 24 hours) for any number of queues.
 
@@ -288,19 +288,24 @@ class ConnectMetrics:
             groupings=groupings,
             queue_types=queue_types,
         )
-        return await self._rich(request, None, partial, cache)
+        return await self._rich(request, None, partial, cache, names)
 
     def _build(self, operation: Operation, instance_id: str | None, **args: Any) -> MetricsRequest:
         self._open()  # a closed client says so before anything else
         return self._pipeline.request(operation, instance_id, **args)
 
     async def _rich(
-        self, request: MetricsRequest, spread: float | None, partial: bool | None, cache: object
+        self,
+        request: MetricsRequest,
+        spread: float | None,
+        partial: bool | None,
+        cache: object,
+        names: object,
     ) -> MetricsResult:
         allow_partial = self._partial if partial is None else check_partial(partial)
         mode = check_cache_mode(cache)
         return await self._pipeline.result(
-            self._open(), request, spread, allow_partial=allow_partial, mode=mode
+            self._open(), request, spread, allow_partial=allow_partial, mode=mode, names=names
         )
 
     # -- the drop-in API -------------------------------------------------------------
@@ -331,7 +336,7 @@ class ConnectMetrics:
         metrics: Iterable[str | Metric],
         *,
         queues: Iterable[str] | Literal["all"] | None = None,
-        routing_profiles: Iterable[str] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
         channels: Iterable[str] | None = None,
         groupings: Iterable[str] = ("QUEUE",),
         queue_types: Iterable[str] = ("STANDARD",),
@@ -385,10 +390,3 @@ class ConnectMetrics:
             queue_types=queue_types,
         )
         return self._pipeline.stream(self._open(), for_streaming(request, page_size))
-
-    # -- queues ----------------------------------------------------------------------
-    async def list_queues(
-        self, *, queue_types: Iterable[str] = ("STANDARD",), instance_id: str | None = None
-    ) -> tuple[QueueInfo, ...]:
-        """Every queue of the instance of the given types (reused for `queue_list_ttl`)."""
-        return await self._pipeline.list_queues(self._open(), instance_id, queue_types)

@@ -57,6 +57,7 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
         queues="all",
         channels=["VOICE", "CHAT"],
         groupings=["QUEUE", "CHANNEL"],
+        names=True,
     )
     busiest = sorted(live.rows, key=lambda r: -(r["CONTACTS_IN_QUEUE"] or 0))[:8]
     out(
@@ -70,7 +71,7 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
             ["queue", "channel", "in queue", "oldest (s)", "available", "online"],
             [
                 (
-                    (r.queue_id or "")[:8],
+                    r.queue_name,
                     r.channel,
                     r["CONTACTS_IN_QUEUE"],
                     r["OLDEST_CONTACT_AGE"],
@@ -95,6 +96,7 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
             _summary_rows(summary.summary),
         )
     )
+    await _agents(cm, out)
     end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     end -= timedelta(minutes=end.minute % 5)
     history = await cm.get_historical_metrics(
@@ -147,6 +149,31 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
             f"{bucket.waited_seconds:.2f} s in all to stay under the quota, "
             f"{bucket.throttles} throttles, rate now {bucket.rate:.2f}/s"
         )
+
+
+async def _agents(cm: ConnectMetrics, out: Callable[[str], None]) -> None:
+    agents = await cm.get_agents(routing_profiles="all", names=True)
+    counts = ", ".join(
+        f"{n} {a.value.lower().replace('_', ' ')}" for a, n in agents.counts().items() if n
+    )
+    out("")
+    out(
+        f"The agents themselves (GetCurrentUserData, each once): {len(agents)} logged in: {counts}"
+    )
+    out(
+        _table(
+            "Some who are available now:",
+            ["agent", "routing profile", "free slots"],
+            [
+                (
+                    a.username,
+                    a.routing_profile_name,
+                    " ".join(f"{ch}:{n}" for ch, n in sorted(a.available_slots.items()) if n),
+                )
+                for a in agents.by_activity("AVAILABLE")[:5]
+            ],
+        )
+    )
 
 
 async def run_demo(out: Callable[[str], None] = print, *, queues: int = DEMO_QUEUES) -> None:

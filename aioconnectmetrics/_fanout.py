@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 import attrs
 
+from ._agents import AgentsRequest
 from ._errors import (
     ConnectionFailedError,
     ConnectMetricsError,
@@ -35,6 +36,7 @@ from ._metric import Metric
 from ._pages import PageChain, RawPage
 from ._plan import Batch, agent_split, fetch_metrics, plan_batches
 from ._request import MetricsRequest
+from ._roster import Roster, fetch_roster
 from ._transport import Caller
 from ._wire import batch_params
 
@@ -203,6 +205,17 @@ class FanOut:
         if fatal:
             raise fatal[0]
         return answers
+
+    async def roster(self, call: Caller, request: AgentsRequest) -> Roster:
+        """Every agent of a GetCurrentUserData request, each once (`_roster.py`)."""
+        return await fetch_roster(
+            call,
+            request,
+            slots=self._slots,
+            counts=self._counts,
+            max_restarts=self._max_restarts,
+            clock=self._clock,
+        )
 
     async def stream(
         self, call: Caller, request: MetricsRequest, deadline: float | None

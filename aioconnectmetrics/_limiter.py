@@ -38,11 +38,16 @@ from ._quota import (
 )
 
 #: Service quotas: operation -> (requests per second, burst), per account and region.
+#: Sources (Service Quotas codes, and the API reference's default burst of 5 for every
+#: operation but the two metrics ones) are listed in docs/metrics.md#api-quotas.
 SERVICE_QUOTAS: Mapping[str, tuple[float, int]] = MappingProxyType(
     {
         "GetCurrentMetricData": (5.0, 8),
         "GetMetricData": (5.0, 8),
+        "GetCurrentUserData": (2.0, 5),
         "ListQueues": (2.0, 5),
+        "ListRoutingProfiles": (2.0, 5),
+        "ListUsers": (2.0, 5),
     }
 )
 #: The longest a waiting caller sleeps before it asks again: while the rate climbs back,

@@ -12,17 +12,24 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 import attrs
 
+from ._agents import (
+    AgentsRequest,
+    AgentsResult,
+    build_agents_request,
+    parse_agent,
+    user_data_request_from_kwargs,
+)
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import Answer, CachePolicy, cache_key, fresh_until
-from ._checks import check_count, check_non_negative, check_positive
-from ._directory import QueueDirectory, QueueInfo
+from ._checks import check_count, check_flag, check_non_negative, check_positive
+from ._directory import Directory, QueueInfo
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
 from ._errors import ConnectMetricsError, InvalidRequestError
 from ._fanout import FanOut, within
@@ -42,9 +49,11 @@ from ._request import (
 )
 from ._result import MetricRow, MetricsPage, MetricsResult, check_failures, result_of
 from ._retry import RetryingCaller, RetryPolicy
+from ._roster import Roster
 from ._transport import Caller, ClientCaller, ConnectClient
 from ._wire import botocore_response
 
+_T = TypeVar("_T")
 CacheMode = Literal["use", "refresh", "bypass"]
 CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "bypass")
 
@@ -59,9 +68,7 @@ def check_cache_mode(mode: object) -> CacheMode:
 
 def check_partial(value: object) -> bool:
     """Only a real bool: "no" is truthy, and would mean yes."""
-    if not isinstance(value, bool):
-        raise InvalidRequestError("partial", value, "True or False")
-    return value
+    return check_flag("partial", value)
 
 
 def check_spread(value: object) -> float | None:
@@ -145,7 +152,7 @@ class Pipeline:
         *,
         front: CacheFront,
         fanout: FanOut,
-        directory: QueueDirectory,
+        directory: Directory,
         counters: Counters,
         deadline: Callable[[], float | None],
         instance_id: str | None = None,
@@ -192,7 +199,7 @@ class Pipeline:
                 clock=clock,
                 on_progress=on_progress,
             ),
-            directory=QueueDirectory(ttl=queue_list_ttl, clock=clock),
+            directory=Directory(ttl=queue_list_ttl, clock=clock),
             counters=counters,
             deadline=deadline,
             instance_id=instance_id,
@@ -271,11 +278,22 @@ class Pipeline:
         *,
         allow_partial: bool,
         mode: CacheMode,
+        names: object = False,
     ) -> MetricsResult:
-        """The rich API's result."""
+        """The rich API's result; with `names`, its rows carry queue and profile names."""
+        # Only rows of a queue or a profile have a name: no listing for anything else.
+        labelled = check_flag("names", names) and not {"QUEUE", "ROUTING_PROFILE"}.isdisjoint(
+            request.groupings
+        )
         answer = await self.answer(call, request, spread, mode)
-        check_failures(request, answer, allow_partial=allow_partial)
-        return result_of(request, answer)
+        labels = await self.names(call, request.instance_id) if labelled else None
+        check_failures(request, answer, allow_partial=allow_partial, names=labels)
+        return result_of(request, answer, labels)
+
+    async def names(self, call: Caller, instance_id: str) -> Mapping[str, str]:
+        """ID -> name of the instance's queues and routing profiles (from the directory)."""
+        with self.deadline():
+            return await self.directory.names(call, instance_id)
 
     async def response(self, call: Caller, request: MetricsRequest) -> dict[str, Any]:
         """The drop-in API's response, in botocore's shape."""
@@ -293,6 +311,65 @@ class Pipeline:
         types = check_queue_types(queue_types)
         with self.deadline():
             return await self.directory.queues(call, instance, types)
+
+    async def listing(
+        self,
+        call: Caller,
+        instance_id: str | None,
+        listed: Callable[[Caller, str], Awaitable[_T]],
+    ) -> _T:
+        """One of the directory's listings (`listed`) of an instance (None: the default)."""
+        instance = check_instance_id(self._instance(instance_id))
+        with self.deadline():
+            return await listed(call, instance)
+
+    # -- agents --------------------------------------------------------------------------
+    def agents_request(self, instance_id: str | None, **args: Any) -> AgentsRequest:
+        """A rich `get_agents` request (`build_agents_request`)."""
+        return build_agents_request(
+            instance_id=self._instance(instance_id), region=self.where.region, **args
+        )
+
+    def user_data_request(self, kwargs: Mapping[str, Any]) -> AgentsRequest:
+        """A drop-in GetCurrentUserData request from aiobotocore's keyword arguments."""
+        return user_data_request_from_kwargs(
+            kwargs, default_instance=self.instance_id, region=self.where.region
+        )
+
+    async def roster(self, call: Caller, request: AgentsRequest) -> Roster:
+        """Every agent `request` selects, each once ("all" resolved first)."""
+        with self.deadline():
+            if request.ids is None and request.filter == "Queues":
+                queues = await self.directory.queues(
+                    call, request.instance_id, request.queue_types
+                )
+                request = request.with_ids(q.id for q in queues)
+            elif request.ids is None:
+                profiles = await self.directory.routing_profiles(call, request.instance_id)
+                request = request.with_ids(p.id for p in profiles)
+            return await self.fanout.roster(call, request)
+
+    async def agents(self, call: Caller, request: AgentsRequest, *, names: bool) -> AgentsResult:
+        """The rich API's agents; with `names`, user, profile and queue names too."""
+        roster = await self.roster(call, request)
+        labels: Mapping[str, str] = {}
+        usernames: Mapping[str, str] = {}
+        if names:
+            labels = await self.names(call, request.instance_id)
+            with self.deadline():
+                users = await self.directory.users(call, request.instance_id)
+            usernames = {u.id: u.username for u in users}
+        return AgentsResult(
+            agents=tuple(parse_agent(r, labels, usernames) for r in roster.records),
+            batches=roster.batches,
+            pages=roster.pages,
+            fetched_at=datetime.fromtimestamp(roster.fetched_at, timezone.utc),
+        )
+
+    async def user_data_response(self, call: Caller, request: AgentsRequest) -> dict[str, Any]:
+        """The drop-in response: every record, each agent once, no NextToken."""
+        records = [dict(r) for r in (await self.roster(call, request)).records]
+        return {"UserDataList": records, "ApproximateTotalCount": len(records)}
 
     @contextlib.contextmanager
     def deadline(self) -> Iterator[None]:
@@ -349,7 +426,10 @@ class Pipeline:
         )
 
     async def resolve(self, call: Caller, request: MetricsRequest) -> MetricsRequest:
-        """`request` with ``queues="all"`` resolved to the instance's queues."""
+        """`request` with ``"all"`` resolved to the instance's queues or routing profiles."""
+        if request.all_routing_profiles:
+            profiles = await self.directory.routing_profiles(call, request.instance_id)
+            return request.with_routing_profiles(p.id for p in profiles)
         if not request.all_queues:
             return request
         queues = await self.directory.queues(call, request.instance_id, request.queue_types)

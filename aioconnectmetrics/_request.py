@@ -28,7 +28,7 @@ from ._catalog import (
     RETENTION_SECONDS,
     MetricSpec,
 )
-from ._checks import check_strings
+from ._checks import check_choices, check_strings
 from ._errors import InvalidRequestError
 from ._metric import Metric, check_metrics
 
@@ -42,7 +42,7 @@ _NEEDS_PROFILE_FILTER = ("CONTACTS_SCHEDULED", "CONTACTS_IN_QUEUE", "OLDEST_CONT
 _ID = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"instance/(?P<instance>[A-Za-z0-9-]+)/(?P<kind>queue|routing-profile)/(?P<id>[A-Za-z0-9-]+)$"
+    r"instance/(?P<instance>[A-Za-z0-9-]+)/(?P<kind>queue|routing-profile|agent)/(?P<id>[A-Za-z0-9-]+)$"
 )
 QUEUE_TYPES = ("STANDARD", "AGENT")
 
@@ -60,6 +60,8 @@ class MetricsRequest:
     routing_profile_ids: tuple[str, ...] | None = None
     #: ``queues="all"``: the queues are discovered through ListQueues before fetching.
     all_queues: bool = False
+    #: ``routing_profiles="all"``: discovered through ListRoutingProfiles likewise.
+    all_routing_profiles: bool = False
     queue_types: tuple[str, ...] = ("STANDARD",)
     channels: tuple[str, ...] | None = None
     groupings: tuple[str, ...] = ()
@@ -72,14 +74,15 @@ class MetricsRequest:
     @property
     def partition(self) -> str:
         """The dimension that batches cut: QUEUE, or ROUTING_PROFILE."""
-        return "ROUTING_PROFILE" if self.routing_profile_ids is not None else "QUEUE"
+        by_profile = self.routing_profile_ids is not None or self.all_routing_profiles
+        return "ROUTING_PROFILE" if by_profile else "QUEUE"
 
     @property
     def partition_ids(self) -> tuple[str, ...]:
         """The IDs that batches cut (queue IDs or routing profile IDs)."""
         ids = self.routing_profile_ids if self.routing_profile_ids is not None else self.queue_ids
         if ids is None:
-            raise RuntimeError("queues='all' must be resolved before planning")
+            raise RuntimeError("'all' must be resolved before planning")
         return ids
 
     def spec(self, metric: Metric) -> MetricSpec:
@@ -89,6 +92,14 @@ class MetricsRequest:
     def with_queues(self, queue_ids: Iterable[str]) -> MetricsRequest:
         """This request with ``"all"`` resolved to the discovered queue IDs."""
         return attrs.evolve(self, queue_ids=tuple(dict.fromkeys(queue_ids)), all_queues=False)
+
+    def with_routing_profiles(self, profile_ids: Iterable[str]) -> MetricsRequest:
+        """This request with ``"all"`` resolved to the discovered routing profile IDs."""
+        return attrs.evolve(
+            self,
+            routing_profile_ids=tuple(dict.fromkeys(profile_ids)),
+            all_routing_profiles=False,
+        )
 
 
 # -- checks of the parts of a request ------------------------------------------------
@@ -119,7 +130,7 @@ def normalise_resources(
 ) -> tuple[str, ...]:
     """IDs and ARNs to IDs, de-duplicated in order; ARNs must be of this instance and region.
 
-    `kind` is ``queue`` or ``routing-profile``. Memoised: a service that asks about the
+    `kind` is ``queue``, ``routing-profile`` or ``agent``. Memoised: a service that asks about the
     same thousand queues every few seconds checks them once.
     """
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
@@ -177,15 +188,7 @@ _normalise_memo = functools.lru_cache(maxsize=256)(_normalise)
 
 
 def _channels(value: Any, field: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    channels = check_strings(field, value)
-    for channel in channels:
-        if channel not in CHANNELS:
-            raise InvalidRequestError(field, channel, f"allowed channels: {', '.join(CHANNELS)}")
-    if not channels or len(set(channels)) != len(channels):
-        raise InvalidRequestError(field, channels, "give each channel at most once, at least one")
-    return tuple(channels)
+    return check_choices(field, value, CHANNELS, "channels")
 
 
 def _groupings(value: Any, field: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -275,16 +278,18 @@ def _check_current_combinations(
 
 
 # -- the rich API ------------------------------------------------------------------------
-def _queue_selection(
-    queues: Any, *, instance_id: str, region: str, field: str, allow_all: bool
+def select_resources(
+    values: Any, *, instance_id: str, region: str, field: str, kind: str, allow_all: bool
 ) -> tuple[tuple[str, ...] | None, bool]:
-    if queues == "all" and allow_all:
+    """IDs of `kind` (``queue`` or ``routing-profile``), or ``(None, True)`` for "all"."""
+    if values == "all" and allow_all:
         return None, True
-    if isinstance(queues, str):
+    if isinstance(values, str):
         also = ", or 'all'" if allow_all else ""
-        raise InvalidRequestError(field, queues, f"expected a list of queue IDs/ARNs{also}")
+        what = kind.replace("-", " ")
+        raise InvalidRequestError(field, values, f"expected a list of {what} IDs/ARNs{also}")
     ids = normalise_resources(
-        queues, field=field, kind="queue", instance_id=instance_id, region=region
+        values, field=field, kind=kind, instance_id=instance_id, region=region
     )
     return ids, False
 
@@ -359,31 +364,28 @@ def build_request(
             queues,
             f"give either {names.queues} or {names.routing_profiles} (not both, not neither)",
         )
-    queue_ids, all_queues, profile_ids = None, False, None
-    if queues is not None:
-        queue_ids, all_queues = _queue_selection(
-            queues, instance_id=instance, region=region, field=names.queues, allow_all=allow_all
-        )
-    else:
-        profile_ids = normalise_resources(
-            routing_profiles,  # type: ignore[arg-type]
-            field=names.routing_profiles,
-            kind="routing-profile",
-            instance_id=instance,
-            region=region,
-        )
+    by_queue = queues is not None
+    ids, everything = select_resources(
+        queues if by_queue else routing_profiles,
+        instance_id=instance,
+        region=region,
+        field=names.queues if by_queue else names.routing_profiles,
+        kind="queue" if by_queue else "routing-profile",
+        allow_all=allow_all,
+    )
     chans = _channels(channels, names.channels)
     allowed = _HISTORICAL_GROUPINGS if historical else _CURRENT_GROUPINGS
     groups = _groupings(groupings, names.groupings, allowed)
     if not historical:
-        _check_current_combinations(parsed, groups, chans, profile_ids is not None, names)
+        _check_current_combinations(parsed, groups, chans, not by_queue, names)
     return MetricsRequest(
         operation=operation,
         instance_id=instance,
         metrics=parsed,
-        queue_ids=queue_ids,
-        routing_profile_ids=profile_ids,
-        all_queues=all_queues,
+        queue_ids=ids if by_queue else None,
+        routing_profile_ids=None if by_queue else ids,
+        all_queues=everything and by_queue,
+        all_routing_profiles=everything and not by_queue,
         queue_types=check_queue_types(queue_types, names.queue_types),
         channels=chans,
         groupings=groups,

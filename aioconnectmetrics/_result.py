@@ -20,6 +20,9 @@ def _key(metric: str | Metric) -> str:
     return metric.key if isinstance(metric, Metric) else metric
 
 
+_NO_NAMES: Mapping[str, str] = MappingProxyType({})
+
+
 @attrs.frozen(repr=False)
 class MetricRow:
     """One row: its dimensions and a value per metric (``None`` = no data).
@@ -29,8 +32,10 @@ class MetricRow:
     ``row.bounds(m)`` gives (lower, upper) where known.
     """
 
-    # A view over the merged row: one field keeps building thousands of rows cheap.
+    # A view over the merged row: few fields keep building thousands of rows cheap.
     _row: Row
+    #: ID -> name of queues and routing profiles, when asked for with ``names=True``.
+    _names: Mapping[str, str] = _NO_NAMES
 
     @property
     def queue_id(self) -> str | None:
@@ -41,6 +46,16 @@ class MetricRow:
     def queue_arn(self) -> str | None:
         """The queue's ARN, when grouped by QUEUE."""
         return self._row.queue_arn
+
+    @property
+    def queue_name(self) -> str | None:
+        """The queue's name, when grouped by QUEUE and asked for with ``names=True``."""
+        return self._names.get(self._row.key[0] or "")
+
+    @property
+    def routing_profile_name(self) -> str | None:
+        """The routing profile's name, when grouped by it and asked for with ``names=True``."""
+        return self._names.get(self._row.key[2] or "")
 
     @property
     def channel(self) -> str | None:
@@ -92,9 +107,11 @@ class MetricRow:
         dims = {
             "queue_id": self.queue_id,
             "queue_arn": self.queue_arn,
+            "queue_name": self.queue_name,
             "channel": self.channel,
             "routing_profile_id": self.routing_profile_id,
             "routing_profile_arn": self.routing_profile_arn,
+            "routing_profile_name": self.routing_profile_name,
         }
         return {k: v for k, v in dims.items() if v is not None}
 
@@ -222,9 +239,10 @@ def build_result(
     batches: int,
     pages: int,
     partial: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> MetricsResult:
-    """The rich API's answer."""
-    rows = tuple(map(MetricRow, merged))
+    """The rich API's answer; `names` (ID -> name) label its rows."""
+    rows = tuple(MetricRow(r, names) for r in merged) if names else tuple(map(MetricRow, merged))
     oldest = min(snapshots) if snapshots else None
     spread = (max(snapshots) - min(snapshots)) if snapshots else timedelta(0)
     return MetricsResult(
@@ -268,8 +286,10 @@ class PartialResultError(ConnectMetricsError):
         )
 
 
-def result_of(request: MetricsRequest, answer: Answer) -> MetricsResult:
-    """The rich API's result of a merged answer."""
+def result_of(
+    request: MetricsRequest, answer: Answer, names: Mapping[str, str] | None = None
+) -> MetricsResult:
+    """The rich API's result of a merged answer, its rows labelled with `names`."""
     return build_result(
         request,
         answer.rows,
@@ -277,10 +297,17 @@ def result_of(request: MetricsRequest, answer: Answer) -> MetricsResult:
         batches=answer.batches,
         pages=answer.pages,
         partial=bool(answer.failures),
+        names=names,
     )
 
 
-def check_failures(request: MetricsRequest, answer: Answer, *, allow_partial: bool) -> None:
+def check_failures(
+    request: MetricsRequest,
+    answer: Answer,
+    *,
+    allow_partial: bool,
+    names: Mapping[str, str] | None = None,
+) -> None:
     """Raise for failed batches: the first error if none succeeded, else a partial one."""
     if not answer.failures:
         return
@@ -289,4 +316,6 @@ def check_failures(request: MetricsRequest, answer: Answer, *, allow_partial: bo
         # Nothing succeeded: the error itself says more than an empty answer.
         raise failures[min(failures)]
     if not allow_partial:
-        raise PartialResultError(result_of(request, answer), failures, dict(answer.failed_queues))
+        raise PartialResultError(
+            result_of(request, answer, names), failures, dict(answer.failed_queues)
+        )

@@ -39,14 +39,26 @@ class ConnectClient(Protocol):
     async def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
         """GetMetricData."""
 
+    async def get_current_user_data(self, **kwargs: Any) -> dict[str, Any]:
+        """GetCurrentUserData."""
+
     async def list_queues(self, **kwargs: Any) -> dict[str, Any]:
         """ListQueues."""
+
+    async def list_routing_profiles(self, **kwargs: Any) -> dict[str, Any]:
+        """ListRoutingProfiles."""
+
+    async def list_users(self, **kwargs: Any) -> dict[str, Any]:
+        """ListUsers."""
 
 
 _METHODS = {
     "GetCurrentMetricData": "get_current_metric_data",
     "GetMetricData": "get_metric_data",
+    "GetCurrentUserData": "get_current_user_data",
     "ListQueues": "list_queues",
+    "ListRoutingProfiles": "list_routing_profiles",
+    "ListUsers": "list_users",
 }
 _BY_CODE: Mapping[str, type[ServiceError]] = {
     "ThrottlingException": ThrottledError,

@@ -8,7 +8,14 @@ import re
 import botocore.session
 import pytest
 
-from aioconnectmetrics._catalog import CURRENT, HISTORICAL, THRESHOLD_RANGE
+from aioconnectmetrics._catalog import (
+    CHANNELS,
+    CONTACT_STATES,
+    CURRENT,
+    HISTORICAL,
+    THRESHOLD_RANGE,
+    USER_DATA_FILTER_LIMITS,
+)
 
 # The reference text calls HOLD_TIME "AVG_HOLD_TIME"; the enum (what the API takes) wins.
 DOC_NAMES = {"HOLD_TIME": "AVG_HOLD_TIME"}
@@ -52,3 +59,15 @@ def test_service_level_rules_match_reference() -> None:
     assert f"from {low} to {high} (inclusive)" in text
     assert "up to 20 SERVICE_LEVEL metrics" in text
     assert HISTORICAL["ABANDON_TIME"].unit == "SECONDS"  # not COUNT, as the 2018 note said
+
+
+def test_enums_and_user_data_limits_match_the_model() -> None:
+    """Channels, contact states and GetCurrentUserData's filter limits, from the model."""
+    model = botocore.session.get_session().get_service_model("connect")
+    assert tuple(model.shape_for("Channel").enum) == CHANNELS
+    assert tuple(model.shape_for("ContactState").enum) == CONTACT_STATES
+    filters = model.operation_model("GetCurrentUserData").input_shape.members["Filters"]
+    for name, limit in USER_DATA_FILTER_LIMITS.items():
+        assert filters.members[name].metadata["max"] == limit
+    states = filters.members["ContactFilter"].members["ContactStates"]
+    assert states.metadata["max"] == len(CONTACT_STATES)

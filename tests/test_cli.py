@@ -140,9 +140,11 @@ def test_current_csv(cli_fake: tuple[FakeConnect, str, list[str]]) -> None:
     )
     rows = list(csv.reader(io.StringIO(out)))
     assert code == 0
-    assert rows[0] == ["queue_id", "channel", "CONTACTS_IN_QUEUE"]
+    assert rows[0] == ["queue_id", "queue_name", "channel", "CONTACTS_IN_QUEUE"]
     assert {r[0] for r in rows[1:]} <= set(queues[:5])
-    assert {r[1] for r in rows[1:]} <= {"VOICE", "CHAT"}
+    centre = fake.centre(instance_id)
+    assert all(r[1] == centre.queues[r[0]].name for r in rows[1:])  # names, for people
+    assert {r[2] for r in rows[1:]} <= {"VOICE", "CHAT"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "table"])
@@ -283,6 +285,12 @@ def test_demo_prints_the_tour(monkeypatch: pytest.MonkeyPatch) -> None:
         assert line.split()[-1] == "exact"
     assert "The last hour" in text
     assert "Cache: 1 hits" in text
+    # The agents themselves, each once, by activity (the exact equality with the metrics
+    # is tested on a manual clock in test_client_agents), and by name.
+    line = text.split("each once): ", 1)[1].splitlines()[0]
+    listed, by_activity = line.split(" logged in: ")
+    assert int(listed) == sum(int(part.split()[0]) for part in by_activity.split(", "))
+    assert "agent0" in text.split("Some who are available now:", 1)[1]
 
 
 @pytest.mark.parametrize(
@@ -382,3 +390,93 @@ def test_no_credentials_is_explained(
     )
     assert code == 3
     assert "credentials" in err.lower()
+
+
+def test_agents_json_counts_every_agent_once(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """`agents --all-queues`: each logged-in agent once, named; counts equal the metrics."""
+    fake, instance_id, queues = cli_fake
+    code, out, err = run(
+        fake, "agents", "--instance-id", instance_id, "--all-queues", "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    metrics = ["AGENTS_ONLINE", "AGENTS_AVAILABLE", "AGENTS_ON_CONTACT"]
+    [truth] = current_truth(fake, instance_id, metrics, queues=queues).values()
+    listed = [agent["user_id"] for agent in document["agents"]]
+    assert len(listed) == len(set(listed)) == truth["AGENTS_ONLINE"]
+    assert document["counts"]["AVAILABLE"] == truth["AGENTS_AVAILABLE"]
+    assert document["counts"]["ON_CONTACT"] == truth["AGENTS_ON_CONTACT"]
+    centre = fake.centre(instance_id)
+    assert all(a["username"] == centre.agents[a["user_id"]].username for a in document["agents"])
+
+
+def test_agents_csv_lists_who_is_available(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """`--activity AVAILABLE`: only the available agents, as many as AGENTS_AVAILABLE."""
+    fake, instance_id, queues = cli_fake
+    code, out, _ = run(
+        fake,
+        "agents",
+        "--instance-id",
+        instance_id,
+        "--queues",
+        *queues[:120],
+        "--activity",
+        "available",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    [truth] = current_truth(fake, instance_id, ["AGENTS_AVAILABLE"], queues=queues[:120]).values()
+    assert rows
+    assert len(rows) == truth["AGENTS_AVAILABLE"]
+    assert {row["activity"] for row in rows} == {"available"}
+    assert all(row["contacts"] == "-" for row in rows)
+
+
+def test_agents_table_by_routing_profile_and_the_profile_listing(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """The table's header counts every agent; `routing-profiles` lists them all."""
+    fake, instance_id, queues = cli_fake
+    code, out, _ = run(
+        fake, "agents", "--instance-id", instance_id, "--all-routing-profiles", "--format", "table"
+    )
+    assert code == 0
+    [truth] = current_truth(fake, instance_id, ["AGENTS_ONLINE"], queues=queues).values()
+    assert out.splitlines()[0].startswith(f"{truth['AGENTS_ONLINE']:g} agents at ")
+    code, out, _ = run(fake, "routing-profiles", "--instance-id", instance_id, "--format", "json")
+    centre = fake.centre(instance_id)
+    assert code == 0
+    assert [(p["id"], p["name"]) for p in json.loads(out)] == [
+        (p.id, p.name) for p in centre.routing_profiles.values()
+    ]
+
+
+def test_current_by_every_routing_profile_shows_names(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """Grouped by routing profile, the table shows profile names, not IDs."""
+    fake, instance_id, _ = cli_fake
+    argv = ["current", "AGENTS_ONLINE", "--instance-id", instance_id, "--all-routing-profiles"]
+    code, out, _ = run(fake, *argv, "--group-by", "ROUTING_PROFILE", "--format", "table")
+    assert code == 0
+    names = {p.name for p in fake.centre(instance_id).routing_profiles.values()}
+    shown = {line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")}
+    assert shown - {"routing_profile_name"} == names
+    code, out, _ = run(fake, *argv, "--group-by", "ROUTING_PROFILE", "--ids", "--format", "csv")
+    assert next(csv.reader(io.StringIO(out))) == ["routing_profile_id", "AGENTS_ONLINE"]
+
+
+def test_agents_without_a_selection_says_what_to_give(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    fake, instance_id, _ = cli_fake
+    code, _, err = run(fake, "agents", "--instance-id", instance_id)
+    assert code == 2
+    assert "--all-routing-profiles" in err
+    assert "--agents ID" in err

@@ -25,7 +25,17 @@ ROLES: list[tuple[str, set[str]]] = [
     ("foundation", {"_errors", "_catalog", "_quota", "_identity", "_checks", "redis._lua"}),
     (
         "model",
-        {"_metric", "_request", "_dropin", "_plan", "_merge", "_cache", "_wire", "_result"},
+        {
+            "_metric",
+            "_request",
+            "_dropin",
+            "_agents",
+            "_plan",
+            "_merge",
+            "_cache",
+            "_wire",
+            "_result",
+        },
     ),
     (
         "io",
@@ -42,17 +52,19 @@ ROLES: list[tuple[str, set[str]]] = [
             "redis.__init__",
         },
     ),
-    ("runtime", {"_fanout", "_front", "_pipeline"}),
-    ("facade", {"_client", "__init__"}),
+    ("runtime", {"_roster", "_fanout", "_front", "_pipeline"}),
+    ("facade", {"_client_agents", "_client", "__init__"}),
     (
         "tools",
         {
             "_cli",
+            "_cli_output",
             "_demo",
             "__main__",
             "testing.__init__",
             "testing._fake",
             "testing._faults",
+            "testing._listings",
             "testing._plugin",
             "testing._quota",
             "testing._records",
@@ -60,6 +72,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "testing._service",
             "testing._sim",
             "testing._tokens",
+            "testing._userdata",
         },
     ),
 ]

@@ -41,9 +41,15 @@ class Responder(Protocol):
 _ROUTES = {
     ("POST", "metrics/current"): "GetCurrentMetricData",
     ("POST", "metrics/historical"): "GetMetricData",
+    ("POST", "metrics/userdata"): "GetCurrentUserData",
     ("GET", "queues-summary"): "ListQueues",
+    ("GET", "routing-profiles-summary"): "ListRoutingProfiles",
+    ("GET", "users-summary"): "ListUsers",
 }
-_PATH = re.compile(r"^/(metrics/current|metrics/historical|queues-summary)/(?P<instance>[^/]+)$")
+_PATH = re.compile(
+    r"^/(metrics/current|metrics/historical|metrics/userdata|queues-summary"
+    r"|routing-profiles-summary|users-summary)/(?P<instance>[^/]+)$"
+)
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
 
 # Fakes by server port: moto's URL table is process-wide, so one route serves every
@@ -76,12 +82,8 @@ def shut_down(server: Any, port: int | None) -> None:
 
 def _install_routes() -> None:
     """Add our operations to moto's Connect URL table (before a server builds its app)."""
-    for pattern in (
-        "{0}/metrics/current/(?P<InstanceId>[^/]+)$",
-        "{0}/metrics/historical/(?P<InstanceId>[^/]+)$",
-        "{0}/queues-summary/(?P<InstanceId>[^/]+)$",
-    ):
-        moto_connect_urls.url_paths[pattern] = _dispatch
+    for _, path in _ROUTES:
+        moto_connect_urls.url_paths["{0}/" + path + "/(?P<InstanceId>[^/]+)$"] = _dispatch
 
 
 def _dispatch(
@@ -112,7 +114,7 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
     instance_id = match.group("instance")
     credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
     access_key, region = credential.groups() if credential else ("anonymous", fake.region_name)
-    if operation == "ListQueues":
+    if request.method == "GET":  # the listings: their parameters are in the query string
         params: dict[str, Any] = {"QueueTypes": request.args.getlist("queueTypes") or None}
         if "maxResults" in request.args:
             params["MaxResults"] = int(request.args["maxResults"])

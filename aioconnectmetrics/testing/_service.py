@@ -28,15 +28,20 @@ from .._catalog import (
     THRESHOLD_RANGE,
 )
 from ._faults import FAULTS, FaultRule, ServiceError, invalid
+from ._listings import LISTINGS, listing
 from ._quota import OtherConsumer, TokenBucket
 from ._sim import ContactCentre, RowKey
 from ._tokens import Chain, Tokens, digest
+from ._userdata import get_current_user_data
 
 #: Default quotas: operation -> (requests per second, burst).
 DEFAULT_QUOTAS: Mapping[str, tuple[float, int]] = {
     "GetCurrentMetricData": (5.0, 8),
     "GetMetricData": (5.0, 8),
+    "GetCurrentUserData": (2.0, 5),
     "ListQueues": (2.0, 5),
+    "ListRoutingProfiles": (2.0, 5),
+    "ListUsers": (2.0, 5),
 }
 _CURRENT_GROUPINGS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE")
 _HISTORICAL_GROUPINGS = ("QUEUE", "CHANNEL")
@@ -153,14 +158,24 @@ class ConnectService:
         centre = self.centre(instance_id, region)
         now = self.clock()
         self.tokens.expire(now)
-        if operation == "ListQueues":
-            return self._list_queues(centre, params, now)
+        if operation in LISTINGS:
+            return listing(self.tokens, operation, centre, params, now, region=region)
         token = params.get("NextToken")
         if token is not None:
             body = self.tokens.next_page(token, params, now)
             if fault == "drift" and "DataSnapshotTime" in body:
                 body["DataSnapshotTime"] += self.snapshot_interval
             return body
+        if operation == "GetCurrentUserData":
+            return get_current_user_data(
+                self.tokens,
+                centre,
+                params,
+                now,
+                snapshot=self.snapshot_index(now),
+                snapshot_interval=self.snapshot_interval,
+                resource_id=lambda value, kind: self.resource_id(centre, region, value, kind),
+            )
         if operation == "GetCurrentMetricData":
             results, extra = self._current(centre, region, params, now)
         else:
@@ -179,9 +194,10 @@ class ConnectService:
             return None
         if not 1 <= len(queues) <= MAX_QUEUES_PER_REQUEST:
             raise invalid(f"Filters.Queues must hold 1 to 100 items, got {len(queues)}")
-        return [self._resource_id(centre, region, q, "queue") for q in queues]
+        return [self.resource_id(centre, region, q, "queue") for q in queues]
 
-    def _resource_id(self, centre: ContactCentre, region: str, value: str, kind: str) -> str:
+    def resource_id(self, centre: ContactCentre, region: str, value: str, kind: str) -> str:
+        """The ID of a resource given by ID or by an ARN of this instance."""
         if not value.startswith("arn:"):
             return value
         prefix = (
@@ -224,7 +240,7 @@ class ConnectService:
             if not 1 <= len(profiles) <= 100:
                 raise invalid("Filters.RoutingProfiles must hold 1 to 100 items")
             profile_ids = [
-                self._resource_id(centre, region, p, "routing-profile") for p in profiles
+                self.resource_id(centre, region, p, "routing-profile") for p in profiles
             ]
         channels = self._channels(filters)
         groupings = self._groupings(params, _CURRENT_GROUPINGS)
@@ -380,29 +396,3 @@ class ConnectService:
             for key, values in rows
         ]
         return results, {}
-
-    # -- ListQueues ---------------------------------------------------------------------
-    def _list_queues(
-        self, centre: ContactCentre, params: Mapping[str, Any], now: float
-    ) -> dict[str, Any]:
-        types = params.get("QueueTypes") or ["STANDARD", "AGENT"]
-        for queue_type in types:
-            if queue_type not in ("STANDARD", "AGENT"):
-                raise invalid(f"Invalid QueueType {queue_type!r}")
-        token = params.get("NextToken")
-        if token is not None:
-            return self.tokens.next_page(token, params, now)
-        summaries = [
-            {
-                "Id": q.id,
-                "Arn": q.arn,
-                "Name": q.name,
-                "QueueType": q.queue_type,
-                "LastModifiedTime": q.created_at,
-                "LastModifiedRegion": self.instances[centre.instance_id][0],
-            }
-            for q in centre.queues.values()
-            if q.queue_type in types
-        ]
-        chain = Chain(digest(params), summaries, {}, "QueueSummaryList", page_limit=1000)
-        return self.tokens.first_page(chain, params, now)

@@ -70,6 +70,8 @@ class Agent:
     id: str
     routing_profile_id: str
     agent_queue_id: str | None = None
+    #: The user's login name, as ListUsers gives it.
+    username: str = ""
 
 
 @attrs.frozen
@@ -219,7 +221,11 @@ class ContactCentre:
         """Add an agent to a routing profile, with its own AGENT queue on request."""
         if routing_profile_id not in self.routing_profiles:
             raise KeyError(f"unknown routing profile {routing_profile_id!r}")
-        agent = Agent(id=_uuid(self._rng), routing_profile_id=routing_profile_id)
+        agent = Agent(
+            id=_uuid(self._rng),
+            routing_profile_id=routing_profile_id,
+            username=f"agent{len(self.agents) + 1:05d}",
+        )
         if agent_queue:
             profile = self.routing_profiles[routing_profile_id]
             agent.agent_queue_id = self.add_queue(

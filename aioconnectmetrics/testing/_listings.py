@@ -1,0 +1,75 @@
+"""The fake's directory listings: ListQueues, ListRoutingProfiles and ListUsers.
+
+Each is a summary list served in pages of up to 1,000 (``MaxResults``, default 100 as the
+service's), through the same pagination tokens as the metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._faults import invalid
+from ._sim import ContactCentre
+from ._tokens import Chain, Tokens, digest
+
+#: Operation -> the key of its summary list.
+LISTINGS = {
+    "ListQueues": "QueueSummaryList",
+    "ListRoutingProfiles": "RoutingProfileSummaryList",
+    "ListUsers": "UserSummaryList",
+}
+_PAGE_LIMIT = 1000
+
+
+def _summaries(
+    operation: str, centre: ContactCentre, params: Mapping[str, Any], region: str
+) -> list[dict[str, Any]]:
+    if operation == "ListQueues":
+        types = params.get("QueueTypes") or ["STANDARD", "AGENT"]
+        for queue_type in types:
+            if queue_type not in ("STANDARD", "AGENT"):
+                raise invalid(f"Invalid QueueType {queue_type!r}")
+        return [
+            {
+                "Id": q.id,
+                "Arn": q.arn,
+                "Name": q.name,
+                "QueueType": q.queue_type,
+                "LastModifiedTime": q.created_at,
+                "LastModifiedRegion": region,
+            }
+            for q in centre.queues.values()
+            if q.queue_type in types
+        ]
+    if operation == "ListRoutingProfiles":
+        return [
+            {"Id": p.id, "Arn": p.arn, "Name": p.name, "LastModifiedRegion": region}
+            for p in centre.routing_profiles.values()
+        ]
+    return [
+        {
+            "Id": a.id,
+            "Arn": f"{centre.instance_arn}/agent/{a.id}",
+            "Username": a.username,
+            "LastModifiedRegion": region,
+        }
+        for a in centre.agents.values()
+    ]
+
+
+def listing(
+    tokens: Tokens,
+    operation: str,
+    centre: ContactCentre,
+    params: Mapping[str, Any],
+    now: float,
+    *,
+    region: str,
+) -> dict[str, Any]:
+    """One page of a listing operation of the instance `centre` (in `region`)."""
+    if params.get("NextToken") is not None:
+        return tokens.next_page(params["NextToken"], params, now)
+    summaries = _summaries(operation, centre, params, region)
+    chain = Chain(digest(params), summaries, {}, LISTINGS[operation], page_limit=_PAGE_LIMIT)
+    return tokens.first_page(chain, params, now)
