@@ -10,6 +10,7 @@ from ._agents import Agent, AgentActivity, AgentContact, AgentsResult
 from ._backend import CacheBackend, MemoryBackend, entry_from_json, entry_to_json
 from ._cache import Answer, CacheEntry, CachePolicy, CacheStats
 from ._catalog import CHANNELS
+from ._checks import CacheMode
 from ._client import ConnectMetrics
 from ._directory import QueueInfo, RoutingProfileInfo, UserInfo
 from ._errors import (
@@ -39,7 +40,7 @@ from ._limiter import (
 )
 from ._merge import Row
 from ._metric import Metric
-from ._pipeline import CacheMode, ClientStats
+from ._pipeline import ClientStats
 from ._quota import Grant, QuotaModel
 from ._result import MetricRow, MetricsPage, MetricsResult, PartialResultError
 from ._retry import RetryPolicy

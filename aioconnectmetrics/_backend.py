@@ -47,6 +47,7 @@ def entry_to_json(entry: CacheEntry) -> str:
         "batches": answer.batches,
         "pages": answer.pages,
         "rows": rows,
+        "request_ids": list(answer.request_ids),
     }
     return json.dumps(document, separators=(",", ":"))
 
@@ -137,6 +138,10 @@ def entry_from_json(text: str | bytes) -> CacheEntry | None:
             snapshots=tuple(_timestamp(t) for t in _list(document["snapshots"])),
             batches=_count(document["batches"]),
             pages=_count(document["pages"]),
+            # Entries written before request IDs were kept have none.
+            request_ids=tuple(
+                i for i in map(_text, _list(document.get("request_ids", []))) if i is not None
+            ),
         )
         return CacheEntry(
             answer, _number(document["fetched_at"]), _number(document["fresh_until"])

@@ -80,6 +80,8 @@ class Answer:
     pages: int
     failures: tuple[tuple[int, ConnectMetricsError], ...] = ()
     failed_queues: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    #: The service's request IDs: each batch's first page, in batch order.
+    request_ids: tuple[str, ...] = ()
 
     @property
     def snapshot_time(self) -> datetime | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 import attrs
 
@@ -79,6 +80,33 @@ def check_choices(
     if not items or len(set(items)) != len(items):
         raise InvalidRequestError(field, items, f"give each of the {what} once, at least one")
     return tuple(items)
+
+
+# -- options of a call ---------------------------------------------------------------------
+CacheMode = Literal["use", "refresh", "bypass"]
+CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "bypass")
+
+
+def check_cache_mode(mode: object) -> CacheMode:
+    """One of "use", "refresh", "bypass"."""
+    for known in CACHE_MODES:
+        if mode == known:
+            return known
+    raise InvalidRequestError("cache", mode, "one of 'use', 'refresh', 'bypass'")
+
+
+def check_partial(value: object) -> bool:
+    """Only a real bool: "no" is truthy, and would mean yes."""
+    return check_flag("partial", value)
+
+
+def check_spread(value: object) -> float | None:
+    """`max_spread` in seconds (a timedelta, or a number), or None."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    # NaN would switch the bound off: refused with infinity and negatives.
+    return check_non_negative("max_spread", seconds, "finite seconds (or a timedelta) >= 0")
 
 
 # -- attrs validators: None is allowed where the field says so ---------------------------

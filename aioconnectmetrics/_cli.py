@@ -193,6 +193,18 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--count", type=int, default=None, help="stop after this many snapshots")
     demo = commands.add_parser("demo", help="a tour against the embedded fake service")
     demo.add_argument("--queues", type=int, default=300, help="queues in the demo centre")
+    fake = commands.add_parser(
+        "fake", help="serve the fake Amazon Connect, for anything to point at"
+    )
+    fake.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    fake.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    fake.add_argument("--queues", type=int, default=300, help="queues in the centre")
+    fake.add_argument("--seed", type=int, default=0, help="the same seed, the same centre")
+    fake.add_argument(
+        "--latency", type=float, default=0.0, help="milliseconds added to every answer"
+    )
     return parser
 
 
@@ -237,6 +249,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         await run_demo(lambda line: print(line, file=out), queues=args.queues)
         return EXIT_OK
+    if args.command == "fake":
+        return await _fake(args, out)
     fmt = args.format or ("table" if out.isatty() else "json")
     if not args.instance_id:
         raise _UsageError(
@@ -283,6 +297,34 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write("warning: some batches failed; the answer covers the others only\n")
             return EXIT_PARTIAL
         return EXIT_OK
+
+
+async def _fake(args: argparse.Namespace, out: TextIO) -> int:
+    from ._demo import serve_fake  # noqa: PLC0415 - needs the `testing` extra
+
+    for option, value, low, high in (
+        ("--port", args.port, 0, 65535),
+        ("--queues", args.queues, 1, 100_000),
+        ("--latency", args.latency, 0, 60_000),
+    ):
+        if not low <= value <= high:
+            raise _UsageError(f"{option}: {value}; give {low} to {high}")
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)  # a process reading our output sees each line
+
+    try:
+        await serve_fake(
+            say,
+            host=args.host,
+            port=args.port,
+            queues=args.queues,
+            seed=args.seed,
+            latency=args.latency / 1000.0,
+        )
+    except OSError as exc:
+        raise _UsageError(f"--port {args.port} on {args.host}: {exc.strerror or exc}") from exc
+    return EXIT_OK
 
 
 async def _agents(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: TextIO) -> int:
@@ -340,7 +382,7 @@ def main(
         return anyio.run(_run, args, out, err)
     except KeyboardInterrupt:
         err.write("\nstopped\n")
-        return EXIT_OK if args.command == "watch" else EXIT_INTERRUPTED
+        return EXIT_OK if args.command in ("watch", "fake") else EXIT_INTERRUPTED
     except (_UsageError, InvalidRequestError) as exc:
         err.write(f"aioconnectmetrics {args.command}: {exc}\n")
         return EXIT_USAGE

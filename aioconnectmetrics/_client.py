@@ -18,19 +18,12 @@ from aiobotocore.session import AioSession
 
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import CachePolicy, CacheStats
+from ._checks import CacheMode, check_cache_mode, check_partial, check_spread
 from ._client_agents import DirectoryMethods
 from ._errors import ClientClosedError
 from ._limiter import Limiter, RateLimiter
 from ._metric import Metric
-from ._pipeline import (
-    CacheMode,
-    ClientStats,
-    Pipeline,
-    check_cache_mode,
-    check_partial,
-    check_spread,
-    for_streaming,
-)
+from ._pipeline import ClientStats, Pipeline, for_streaming
 from ._request import (
     CURRENT_OP,
     HISTORICAL_OP,

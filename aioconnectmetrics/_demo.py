@@ -1,8 +1,13 @@
-"""The demo: a short tour against the embedded fake service (no AWS account needed)."""
+"""The embedded fake service for people: the demo's tour, and the fake served on its own.
+
+No AWS account needed: `run_demo` starts the fake and tours it; `serve_fake` starts it
+with a populated centre, says where it is, and serves until stopped.
+"""
 
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -188,3 +193,37 @@ async def run_demo(out: Callable[[str], None] = print, *, queues: int = DEMO_QUE
         out("")
         async with fake.metrics_client(instance_id) as cm:
             await tour(cm, queues, out)
+
+
+async def serve_fake(
+    out: Callable[[str], None] = print,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    queues: int = DEMO_QUEUES,
+    seed: int = 0,
+    latency: float = 0.0,
+) -> None:
+    """Serve the fake with a populated centre until SIGINT or SIGTERM (the real quotas)."""
+    from .testing import FakeConnect  # noqa: PLC0415 - the optional `testing` extra
+
+    async with FakeConnect(seed=seed, latency=latency, host=host, port=port) as fake:
+        instance_id = fake.add_instance(alias="fake")
+        populated = fake.populate(instance_id, queues=queues)
+        out(f"endpoint: {fake.endpoint_url}")
+        out(f"instance: {instance_id}")
+        out(f"region: {fake.region_name}")
+        out(
+            f"{len(populated.queue_ids)} queues, {len(populated.routing_profile_ids)} routing"
+            f" profiles, {len(populated.agent_ids)} agents; any access key (each is an"
+            " account of its own)"
+        )
+        out(
+            "try: AWS_ACCESS_KEY_ID=fake AWS_SECRET_ACCESS_KEY=fake aioconnectmetrics watch"
+            f" AGENTS_ONLINE --endpoint-url {fake.endpoint_url} --region {fake.region_name}"
+            f" --instance-id {instance_id} --all-queues"
+        )
+        out("serving until stopped (Ctrl-C)")
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                return

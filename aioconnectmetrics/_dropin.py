@@ -9,8 +9,9 @@ the drop-in names for its errors. So the two faces cannot drift apart.
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ._catalog import CURRENT, HISTORICAL
@@ -160,9 +161,39 @@ def _wire_metrics(values: Any, *, historical: bool, field: str) -> tuple[Metric,
     return tuple(metrics)
 
 
-def _sort(value: Any, metrics: tuple[Metric, ...]) -> tuple[str, str] | None:
+def botocore_time(value: Any, field: str) -> Any:
+    """A timestamp as botocore takes one, for the rich checks: strings and naive UTC.
+
+    botocore accepts a datetime (naive ones are UTC), epoch seconds (also as a string), an
+    ISO 8601 string (a date alone too) or an RFC 822 one. Numbers and aware datetimes
+    pass as they are; what cannot be read is left for the rich check to refuse by name.
+    """
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(
+                field, value, "a datetime, epoch seconds, or an ISO 8601 or RFC 822 time"
+            ) from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _sort(value: Any, groupings: Any) -> tuple[str, str] | None:
+    """SortCriteria, or the service's default order for grouped rows (AGENTS_ONLINE down)."""
     if value is None or value == []:
-        return None
+        grouped = isinstance(groupings, (list, tuple)) and len(groupings) > 0
+        return ("AGENTS_ONLINE", "DESCENDING") if grouped else None
     if (
         not isinstance(value, (list, tuple))
         or len(value) != 1
@@ -172,16 +203,15 @@ def _sort(value: Any, metrics: tuple[Metric, ...]) -> tuple[str, str] | None:
             "SortCriteria", value, "a list with one {'SortByMetric', 'SortOrder'} dict"
         )
     by, order = value[0].get("SortByMetric"), value[0].get("SortOrder", "ASCENDING")
-    names = [m.name for m in metrics]
-    if by not in names or by in ("SLOTS_ACTIVE", "SLOTS_AVAILABLE"):
+    if by not in CURRENT or by in ("SLOTS_ACTIVE", "SLOTS_AVAILABLE"):
         raise InvalidRequestError(
             "SortCriteria[0].SortByMetric",
             by,
-            "one of the requested metrics, not SLOTS_ACTIVE/SLOTS_AVAILABLE",
+            "a real-time metric name, not SLOTS_ACTIVE or SLOTS_AVAILABLE",
         )
     if order not in ("ASCENDING", "DESCENDING"):
         raise InvalidRequestError("SortCriteria[0].SortOrder", order, "ASCENDING or DESCENDING")
-    return (by, order)
+    return (str(by), str(order))
 
 
 def current_request_from_kwargs(
@@ -201,7 +231,7 @@ def current_request_from_kwargs(
         channels=filters.get("Channels"),
         groupings=kwargs.get("Groupings"),
         page_size=kwargs.get("MaxResults"),
-        sort=_sort(kwargs.get("SortCriteria"), metrics),
+        sort=_sort(kwargs.get("SortCriteria"), kwargs.get("Groupings")),
         names=_CURRENT_NAMES,
         allow_all=False,
     )
@@ -224,8 +254,8 @@ def historical_request_from_kwargs(
         queues=filters.get("Queues"),
         channels=filters.get("Channels"),
         groupings=kwargs.get("Groupings"),
-        start=kwargs.get("StartTime"),
-        end=kwargs.get("EndTime"),
+        start=botocore_time(kwargs.get("StartTime"), "StartTime"),
+        end=botocore_time(kwargs.get("EndTime"), "EndTime"),
         now=now,
         page_size=kwargs.get("MaxResults"),
         names=_HISTORICAL_NAMES,

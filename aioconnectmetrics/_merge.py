@@ -68,6 +68,8 @@ class BatchAnswer:
     #: Agent metrics of this batch grouped by routing profile (an `AgentSplit`); None:
     #: not asked that way.
     profile_rows: tuple[Row, ...] | None = None
+    #: The service's request ID of the batch's first page.
+    request_id: str | None = None
 
 
 @attrs.frozen
@@ -214,13 +216,35 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
         )
     if any(a.profile_rows is not None for a in answers):
         merged = _with_agents(request, merged, _agents_by_profile(answers))
-    if request.sort is not None:
-        by, order = request.sort
-        merged.sort(
-            key=lambda r: (r.values[by] is None, r.values[by] or 0.0),
-            reverse=order == "DESCENDING",
-        )
+    if request.sort is not None and len(answers) > 1:
+        merged = ordered(merged, *request.sort)
     return merged
+
+
+def ordered(rows: Sequence[Row], by: str, order: str) -> list[Row]:
+    """Rows as the service orders one request's: by `by` in `order`, no data last.
+
+    Ties keep the order of their dimension IDs (the service's own order of ties is not
+    documented; the testing fake uses this one).
+    """
+    by_ids = sorted(rows, key=lambda r: tuple(part or "" for part in r.key))
+    present = [r for r in by_ids if r.values.get(by) is not None]
+    present.sort(key=lambda r: r.values[by] or 0.0, reverse=order == "DESCENDING")
+    return present + [r for r in by_ids if r.values.get(by) is None]
+
+
+def without(rows: Sequence[Row], metric: str) -> list[Row]:
+    """Rows without one metric (asked for ordering only, `_plan.as_fetched`)."""
+    return [
+        row._replace(
+            values={k: v for k, v in row.values.items() if k != metric},
+            approximate=MappingProxyType(
+                {k: b for k, b in row.approximate.items() if k != metric}
+            ),
+            raw=None,
+        )
+        for row in rows
+    ]
 
 
 def _with_agents(

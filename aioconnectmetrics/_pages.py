@@ -43,6 +43,8 @@ class RawPage:
     rows: tuple[Row, ...]
     snapshot_time: datetime | None
     restarted: bool
+    #: The service's request ID of this page (botocore's ``ResponseMetadata``).
+    request_id: str | None = None
 
 
 @attrs.frozen
@@ -103,7 +105,8 @@ class PageChain:
                 rows = tuple(parse_rows(results, grouped=self.grouped, thresholds=self.thresholds))
                 token, received = response.get("NextToken"), self.clock()
                 # The consumer takes its time with the page here; the token ages meanwhile.
-                yield RawPage(batch.index, page, rows, snapshot, restarted)
+                request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
+                yield RawPage(batch.index, page, rows, snapshot, restarted, request_id)
                 restarted = False
                 if not token:
                     return
@@ -134,13 +137,17 @@ class PageChain:
         """
         rows: list[Row] = []
         pages = restarts = 0
-        snapshot = None
+        snapshot = request_id = None
         async for page in self.pages(batch, params):
             if page.restarted:
                 rows.clear()
                 pages = 0
                 restarts += 1
             rows.extend(page.rows)
+            if pages == 0:
+                request_id = page.request_id
             pages += 1
             snapshot = page.snapshot_time
-        return BatchAnswer(batch.index, batch.ids, tuple(rows), snapshot, pages, restarts)
+        return BatchAnswer(
+            batch.index, batch.ids, tuple(rows), snapshot, pages, restarts, request_id=request_id
+        )

@@ -13,8 +13,8 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, TypeVar
+from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 import anyio
 import attrs
@@ -28,7 +28,7 @@ from ._agents import (
 )
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import Answer, CachePolicy, cache_key, fresh_until
-from ._checks import check_count, check_flag, check_non_negative, check_positive
+from ._checks import CacheMode, check_count, check_flag, check_positive
 from ._directory import Directory, QueueInfo
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
 from ._errors import ConnectMetricsError, InvalidRequestError
@@ -36,7 +36,8 @@ from ._fanout import FanOut, within
 from ._front import CacheFront
 from ._identity import credential_identity
 from ._limiter import Limiter
-from ._merge import merge
+from ._merge import merge, without
+from ._plan import as_fetched, plan_batches
 from ._request import (
     CURRENT_OP,
     HISTORICAL_OP,
@@ -51,33 +52,9 @@ from ._result import MetricRow, MetricsPage, MetricsResult, check_failures, resu
 from ._retry import RetryingCaller, RetryPolicy
 from ._roster import Roster
 from ._transport import Caller, ClientCaller, ConnectClient
-from ._wire import botocore_response
+from ._wire import botocore_response, response_metadata
 
 _T = TypeVar("_T")
-CacheMode = Literal["use", "refresh", "bypass"]
-CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "bypass")
-
-
-def check_cache_mode(mode: object) -> CacheMode:
-    """One of "use", "refresh", "bypass"."""
-    for known in CACHE_MODES:
-        if mode == known:
-            return known
-    raise InvalidRequestError("cache", mode, "one of 'use', 'refresh', 'bypass'")
-
-
-def check_partial(value: object) -> bool:
-    """Only a real bool: "no" is truthy, and would mean yes."""
-    return check_flag("partial", value)
-
-
-def check_spread(value: object) -> float | None:
-    """`max_spread` in seconds (a timedelta, or a number), or None."""
-    if value is None:
-        return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    # NaN would switch the bound off: refused with infinity and negatives.
-    return check_non_negative("max_spread", seconds, "finite seconds (or a timedelta) >= 0")
 
 
 def for_streaming(request: MetricsRequest, page_size: object) -> MetricsRequest:
@@ -301,7 +278,9 @@ class Pipeline:
         check_failures(request, answer, allow_partial=False)
         # With a cache, answers are shared: give each caller rows of its own.
         shared = self.front.policy is not None
-        return botocore_response(request, answer.rows, answer.snapshots, copy_rows=shared)
+        return botocore_response(
+            request, answer.rows, answer.snapshots, answer.request_ids, copy_rows=shared
+        )
 
     async def list_queues(
         self, call: Caller, instance_id: str | None, queue_types: object
@@ -368,8 +347,13 @@ class Pipeline:
 
     async def user_data_response(self, call: Caller, request: AgentsRequest) -> dict[str, Any]:
         """The drop-in response: every record, each agent once, no NextToken."""
-        records = [dict(r) for r in (await self.roster(call, request)).records]
-        return {"UserDataList": records, "ApproximateTotalCount": len(records)}
+        roster = await self.roster(call, request)
+        records = [dict(r) for r in roster.records]
+        return {
+            "UserDataList": records,
+            "ApproximateTotalCount": len(records),
+            "ResponseMetadata": response_metadata(roster.request_ids),
+        }
 
     @contextlib.contextmanager
     def deadline(self) -> Iterator[None]:
@@ -415,14 +399,19 @@ class Pipeline:
         """Resolve, fan out and merge: one upstream fetch, failures recorded, not raised."""
         with self.deadline():
             request = await self.resolve(call, request)
-            execution = await self.fanout.execute(call, request, spread)
+            fetched = as_fetched(request, len(plan_batches(request)))
+            execution = await self.fanout.execute(call, fetched, spread)
+        rows = merge(fetched, execution.answers)
+        if fetched is not request:  # a metric asked only to order the rows
+            rows = without(rows, fetched.metrics[-1].key)
         return Answer(
-            rows=tuple(merge(request, execution.answers)),
+            rows=tuple(rows),
             snapshots=tuple(a.snapshot_time for a in execution.answers if a.snapshot_time),
             batches=len(execution.answers),
             pages=sum(a.pages for a in execution.answers),
             failures=tuple(sorted(execution.failures.items())),
             failed_queues=tuple((i, execution.batches[i]) for i in sorted(execution.failures)),
+            request_ids=tuple(a.request_id for a in execution.answers if a.request_id),
         )
 
     async def resolve(self, call: Caller, request: MetricsRequest) -> MetricsRequest:

@@ -48,6 +48,22 @@ def fetch_metrics(request: MetricsRequest, batches: int) -> tuple[Metric, ...]:
     return tuple(metrics)
 
 
+def as_fetched(request: MetricsRequest, batches: int) -> MetricsRequest:
+    """The request as its batches ask it: with the metric its rows are ordered by.
+
+    A drop-in request's rows are ordered as the service orders one request's (its
+    `sort`, by default AGENTS_ONLINE descending). Over several batches the library
+    orders them itself, so it asks for that metric too when the caller did not;
+    `_merge.without` takes it out of the answer again.
+    """
+    if request.sort is None or batches < 2 or not request.groupings:
+        return request
+    by = request.sort[0]
+    if any(m.key == by for m in request.metrics):
+        return request
+    return attrs.evolve(request, metrics=(*request.metrics, Metric(by)))
+
+
 @attrs.frozen
 class AgentSplit:
     """Agent metrics asked apart, grouped by routing profile, to be counted exactly.

@@ -37,6 +37,8 @@ class Roster:
     pages: int
     restarts: int
     fetched_at: float
+    #: The service's request IDs: each batch's first page, in the order they finished.
+    request_ids: tuple[str, ...] = ()
 
 
 async def _batch(
@@ -46,19 +48,20 @@ async def _batch(
     *,
     max_restarts: int,
     clock: Callable[[], float],
-) -> tuple[list[Mapping[str, Any]], int, int]:
-    """One batch's records, pages and restarts."""
+) -> tuple[list[Mapping[str, Any]], int, int, str | None]:
+    """One batch's records, pages, restarts, and its first page's request ID."""
     token_ttl = TOKEN_LIFETIME_SECONDS - TOKEN_SAFETY_MARGIN
     restarts = 0
     while True:
         records: list[Mapping[str, Any]] = []
         response = await call(OPERATION, params)
         pages, reason = 1, None
+        request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
         while True:
             records.extend(response.get("UserDataList") or ())
             token, received = response.get("NextToken"), clock()
             if not token:
-                return records, pages, restarts
+                return records, pages, restarts, request_id
             if clock() - received >= token_ttl:
                 reason = "the token was too old to use"
                 break
@@ -89,11 +92,12 @@ async def fetch_roster(
     totals = Counter[str]()
 
     failed: list[ConnectMetricsError] = []
+    request_ids: list[str] = []
 
     async def run(index: int, ids: tuple[str, ...], scope: anyio.CancelScope) -> None:
         try:
             async with slots:
-                records, pages, restarts = await _batch(
+                records, pages, restarts, request_id = await _batch(
                     call, request.params(ids), index, max_restarts=max_restarts, clock=clock
                 )
         except ConnectMetricsError as exc:
@@ -103,6 +107,8 @@ async def fetch_roster(
         # Appended as batches finish: of two records of one agent, the later is fresher.
         found.extend(records)
         totals.update(batches=1, pages=pages, restarts=restarts)
+        if request_id:
+            request_ids.append(request_id)
 
     async with anyio.create_task_group() as group:
         for index, ids in enumerate(batches):
@@ -116,4 +122,5 @@ async def fetch_roster(
         pages=totals["pages"],
         restarts=totals["restarts"],
         fetched_at=clock(),
+        request_ids=tuple(request_ids),
     )

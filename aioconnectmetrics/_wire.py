@@ -106,6 +106,7 @@ def botocore_response(
     request: MetricsRequest,
     merged: Sequence[Row],
     snapshots: Sequence[datetime],
+    request_ids: Sequence[str] = (),
     *,
     copy_rows: bool = False,
 ) -> dict[str, Any]:
@@ -113,6 +114,8 @@ def botocore_response(
 
     Approximate values are given as the value the rich API gives (for agent counts,
     the upper bound). ``OLDEST_CONTACT_AGE`` is in seconds, also ungrouped.
+    ``ResponseMetadata`` is botocore's, for the whole answer: ``RequestId`` is the first
+    batch's, ``RequestIds`` every batch's (the first page of each).
     """
     wire = [(m.key, wire_metric(request, m)) for m in request.metrics]
     results = []
@@ -142,4 +145,16 @@ def botocore_response(
         if snapshots:
             response["DataSnapshotTime"] = min(snapshots)
         response["ApproximateTotalCount"] = len(results)
+    response["ResponseMetadata"] = response_metadata(request_ids)
     return response
+
+
+def response_metadata(request_ids: Sequence[str]) -> dict[str, Any]:
+    """Botocore's ``ResponseMetadata`` for an answer made of several requests."""
+    return {
+        "RequestId": request_ids[0] if request_ids else "",
+        "RequestIds": list(request_ids),
+        "HTTPStatusCode": 200,
+        "HTTPHeaders": {},
+        "RetryAttempts": 0,
+    }

@@ -125,8 +125,15 @@ async def test_drop_in_returns_botocore_shape(fake: FakeConnect, instance_id: st
     assert got == {(q, c): v["CONTACTS_IN_QUEUE"] for (q, c, _), v in truth.items()}
     assert response["ApproximateTotalCount"] == len(truth)
     # Rows have the service's own shape, down to the dimension dicts.
-    assert response["MetricResults"][:40] == first["MetricResults"]
+    by_key = {
+        (r["Dimensions"]["Queue"]["Id"], r["Dimensions"]["Channel"]): r
+        for r in response["MetricResults"]
+    }
+    for row in first["MetricResults"]:
+        assert by_key[(row["Dimensions"]["Queue"]["Id"], row["Dimensions"]["Channel"])] == row
     assert {r.params["MaxResults"] for r in fake.requests} == {40}
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert len(response["ResponseMetadata"]["RequestIds"]) == 3  # a request per batch
 
 
 async def test_oldest_contact_age_is_always_seconds(fake: FakeConnect, instance_id: str) -> None:

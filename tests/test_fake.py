@@ -317,7 +317,11 @@ HIST_INVALID: dict[str, Any] = {
     "21 service levels": {
         "HistoricalMetrics": [hist("SERVICE_LEVEL", "PERCENT", "AVG", t) for t in range(1, 22)]
     },
-    "routing profile grouping": {"Groupings": ["ROUTING_PROFILE"]},
+    # The reference: "RoutingStepExpression is not a valid filter for GetMetricData".
+    "routing step expression grouping": {"Groupings": ["ROUTING_STEP_EXPRESSION"]},
+    "routing step expression filter": {
+        "Filters": {"Queues": ["a"], "RoutingStepExpressions": ["{}"]}
+    },
 }
 
 

@@ -106,21 +106,25 @@ async def test_contact_states_and_routing_profiles_filter(
 @pytest.mark.parametrize(
     ("filters", "code", "message"),
     [
-        ({"Queues": ["q"], "Agents": ["a"]}, "InvalidParameterException", "exactly one"),
-        ({"ContactFilter": {"ContactStates": ["ENDED"]}}, "InvalidParameterException", "exactly"),
+        ({"Queues": ["q"], "Agents": ["a"]}, "InvalidParameterException", "at most one"),
+        (
+            {"ContactFilter": {"ContactStates": ["ENDED"]}},
+            "NotSimulatedByFakeException",
+            "without a resource filter",
+        ),
         ({"Queues": [f"q{i}" for i in range(101)]}, "InvalidParameterException", "1 to 100"),
         (
             {"Queues": ["q"], "ContactFilter": {"ContactStates": ["BUSY"]}},
             "InvalidParameterException",
             "BUSY",
         ),
-        ({"UserHierarchyGroups": ["g"]}, "ResourceNotFoundException", "hierarchy"),
+        ({"UserHierarchyGroups": ["g"]}, "NotSimulatedByFakeException", "UserHierarchyGroups"),
     ],
 )
 async def test_user_data_rejects_what_the_service_rejects(
     fake: FakeConnect, instance_id: str, filters: dict[str, Any], code: str, message: str
 ) -> None:
-    """Two resource filters, none, too many values, unknown states, unknown groups."""
+    """Two resource filters, too many values, unknown states; what is not simulated says so."""
     async with fake.client() as client:
         with pytest.raises(botocore.exceptions.ClientError) as info:
             await client.get_current_user_data(InstanceId=instance_id, Filters=filters)

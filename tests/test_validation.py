@@ -215,11 +215,6 @@ DROP_IN_HISTORICAL: list[tuple[str, dict[str, Any], str]] = [
         {"Filters": {"Queues": ["q"], "RoutingProfiles": ["r"]}},
         "Filters.RoutingProfiles",
     ),
-    (
-        "naive StartTime",
-        {"StartTime": START.replace(tzinfo=None)},
-        "StartTime",
-    ),
 ]
 
 

@@ -20,7 +20,7 @@ from moto.connect.models import connect_backends
 
 from .._catalog import CHANNELS
 from .._client import ConnectMetrics
-from ._faults import FAULT_KINDS, FaultRule, ServiceError
+from ._faults import FAULT_KINDS, FaultRule, ServiceError, delay
 from ._quota import OtherConsumer
 from ._records import PopulatedCentre, RecordedRequest
 from ._server import error_response, serve, shut_down
@@ -43,6 +43,7 @@ class FakeConnect:
         quotas: operation -> (rate per second, burst); ``None`` switches quotas off.
         latency: seconds added to every response, or a (low, high) range.
         region_name: the region of instances that `add_instance` creates.
+        host, port: where to listen (default 127.0.0.1 and a free port).
     """
 
     def __init__(
@@ -54,8 +55,11 @@ class FakeConnect:
         quotas: Mapping[str, tuple[float, int]] | None = DEFAULT_QUOTAS,
         latency: float | tuple[float, float] = 0.0,
         region_name: str = "us-east-1",
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.seed = seed
+        self._host, self._wanted_port = host, port
         self.clock: Callable[[], float] = clock or time.time
         self.region_name = region_name
         self.latency = latency
@@ -74,10 +78,10 @@ class FakeConnect:
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        """Start the server on 127.0.0.1 with a free port."""
+        """Start the server (`host`, `port`: by default 127.0.0.1 and a free port)."""
         if self._server is not None:
             raise RuntimeError("FakeConnect is already running")
-        self._server, self._port = serve(self)
+        self._server, self._port = serve(self, self._host, self._wanted_port)
 
     def stop(self) -> None:
         """Stop the server and remove what this fake created in moto."""
@@ -120,7 +124,8 @@ class FakeConnect:
         """The URL to give aiobotocore or boto3 as ``endpoint_url``."""
         if self._port is None:
             raise RuntimeError("FakeConnect is not running")
-        return f"http://127.0.0.1:{self._port}"
+        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host  # noqa: S104
+        return f"http://{host}:{self._port}"
 
     def client(
         self, *, region_name: str | None = None, access_key: str = "testing", **config: Any
@@ -320,15 +325,13 @@ class FakeConnect:
     ) -> OtherConsumer:
         """Another caller spends part of an account's quota, unseen by the client under test.
 
-        It asks for `rate` requests per second of `operation` under `access_key` (the
-        account) in `region_name`: a steady stream (``burst=1``) or `burst` requests at
-        once every ``burst / rate`` seconds, the first one period after `start` (default:
-        the account's first request of `operation`, or now if it has made one), until
-        `stop` (default: never; times on the fake's clock). `delay` and `duration`
-        (seconds) shift its start and bound its life from there. What it finds empty it
-        retries as soon as a token is there, so the rate it leaves is exactly
-        ``quota - rate``. Returns the consumer, whose `admitted` and `throttled` count
-        its requests; pass it to `remove_other_consumer` to stop it.
+        `rate` requests per second of `operation` under `access_key` (the account) in
+        `region_name`: steady (``burst=1``) or `burst` at once every ``burst / rate`` s,
+        from one period after `start` (default: the account's first request of
+        `operation`, or now if made) until `stop` (default: never; the fake's clock),
+        shifted by `delay` and bounded by `duration` (seconds). It retries what it finds
+        empty as soon as a token is there: it leaves exactly ``quota - rate``. Returns
+        the consumer (`admitted`, `throttled`); `remove_other_consumer` stops it.
         """
         if self.service.quotas is None or operation not in self.service.quotas:
             raise ValueError(f"operation {operation!r} has no quota in this fake")
@@ -425,7 +428,7 @@ class FakeConnect:
             with self.service.lock:
                 self.service.admit(operation, access_key, region)
                 fault = self.service.pick_fault(operation, params)
-            self._sleep_latency()
+            delay(self.latency, self._latency_rng)
             with self.service.lock:
                 body = self.service.handle(operation, instance_id, region, params, fault=fault)
             status, headers, text = 200, {"Content-Type": "application/json"}, json.dumps(body)
@@ -440,11 +443,3 @@ class FakeConnect:
         with self.service.lock:
             self.requests.append(record)
         return status, headers, text, code
-
-    def _sleep_latency(self) -> None:
-        # The server thread sleeps, not a coroutine: this is the network's delay.
-        latency = self.latency
-        if isinstance(latency, tuple):
-            latency = self._latency_rng.uniform(*latency)
-        if latency > 0:
-            time.sleep(latency)

@@ -1,7 +1,9 @@
-"""The fake service's errors, and the faults a test can inject."""
+"""The fake service's errors, the faults a test can inject, and the network's delay."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +30,13 @@ FAULTS = {
 }
 #: Fault kinds: the errors above, and "drift", a page whose snapshot moved on.
 FAULT_KINDS = (*FAULTS, "drift")
+
+
+def delay(latency: float | tuple[float, float], rng: random.Random) -> None:
+    """The network's delay: the server thread sleeps `latency` (or a draw from a range)."""
+    seconds = rng.uniform(*latency) if isinstance(latency, tuple) else latency
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 def invalid(message: str) -> ServiceError:

@@ -27,6 +27,8 @@ def _summaries(
 ) -> list[dict[str, Any]]:
     if operation == "ListQueues":
         types = params.get("QueueTypes") or ["STANDARD", "AGENT"]
+        if len(types) > 2:
+            raise invalid("QueueTypes holds at most 2 items")
         for queue_type in types:
             if queue_type not in ("STANDARD", "AGENT"):
                 raise invalid(f"Invalid QueueType {queue_type!r}")

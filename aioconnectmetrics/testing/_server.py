@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 import threading
+import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -58,14 +59,20 @@ _RUNNING: dict[int, Responder] = {}
 _RUNNING_LOCK = threading.Lock()
 
 
-def serve(fake: Responder) -> tuple[Any, int]:
-    """Start a server on 127.0.0.1 on a free port for `fake`: the server, and its port."""
+def serve(fake: Responder, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, int]:
+    """Start a server for `fake` (port 0: a free one): the server, and its port.
+
+    A port already taken is an `OSError` here (moto's server would wait forever).
+    """
+    if port:
+        with socket.socket() as probe:
+            probe.bind((host, port))
     _install_routes()
     # werkzeug logs every request at INFO; keep test output for what matters.
     werkzeug_log = logging.getLogger("werkzeug")
     if werkzeug_log.level == logging.NOTSET:
         werkzeug_log.setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     port = int(server.get_host_and_port()[1])
     with _RUNNING_LOCK:
@@ -124,6 +131,8 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
     else:
         params = json.loads(request.get_data() or b"{}")
     status, headers, body, code = fake._respond(operation, instance_id, region, access_key, params)
+    # As the service does: every answer names its request (botocore's RequestId).
+    headers = {**headers, "x-amzn-RequestId": str(uuid.uuid4())}
     if code == "drop":
         sock = request.environ.get("werkzeug.socket")
         if sock is not None:

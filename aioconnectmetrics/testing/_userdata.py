@@ -1,4 +1,4 @@
-"""GetCurrentUserData in the fake: who is in which state, from the agents behind the metrics.
+"""Agents in the fake: GetCurrentUserData, and agent statuses as the service names them.
 
 The records come from the same `ContactCentre` state as the real-time metrics at the same
 snapshot, so counts of agents by state over any scope equal the service's agent metrics
@@ -21,13 +21,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._catalog import CONTACT_STATES, USER_DATA_FILTER_LIMITS
-from ._faults import ServiceError, invalid
+from ._coverage import not_simulated
+from ._faults import invalid
 from ._sim import Agent, ContactCentre
 from ._tokens import Chain, Tokens, digest
 
 #: (a resource ID or ARN, its kind) -> its ID, or the service's error.
 ResourceId = Callable[[str, str], str]
 
+#: The agent status (the one set in the CCP) of each simulated activity.
+STATUS_NAMES = {
+    "AVAILABLE": "Available",
+    "ON_CONTACT": "Available",
+    "AFTER_CONTACT_WORK": "Available",
+    "ERROR": "Available",
+    "NON_PRODUCTIVE": "Break",
+    "OFFLINE": "Offline",
+}
 #: Simulated statuses change every fourth snapshot (`ContactCentre.status`).
 _STATUS_BLOCK = 4
 _RESOURCE_FILTERS = {
@@ -41,6 +51,44 @@ _INITIATIONS = ("INBOUND", "TRANSFER", "CALLBACK", "API", "OUTBOUND")
 
 def _stable_id(*parts: object) -> str:
     return str(uuid.UUID(int=random.Random(":".join(map(str, parts))).getrandbits(128), version=4))
+
+
+def status_resource(centre: ContactCentre, name: str) -> tuple[str, str]:
+    """The ID and ARN of the agent status named `name` in this instance."""
+    status_id = _stable_id(centre.instance_id, name)
+    return status_id, f"{centre.instance_arn}/agent-state/{status_id}"
+
+
+def agent_status_counts(
+    centre: ContactCentre,
+    snapshot: int,
+    queue_ids: list[str],
+    channels: list[str],
+    status_ids: set[str] | None,
+) -> dict[tuple[str, str], int]:
+    """AGENTS_ONLINE per (queue, agent status name), as grouped by QUEUE, AGENT_STATUS.
+
+    An agent counts for a queue where it can take one of the queue's channels in the
+    filter, as in `ContactCentre.current_rows`; offline agents are not online.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    index = centre.agents_by_queue()
+    for queue_id in dict.fromkeys(queue_ids):
+        queue = centre.queues.get(queue_id)
+        if queue is None:
+            continue
+        wanted = set(queue.channels) & set(channels)
+        for agent_id in sorted(index.get(queue_id, ())):
+            agent = centre.agents[agent_id]
+            if not wanted & set(centre.agent_channels(agent)):
+                continue
+            name = STATUS_NAMES[centre.status(agent_id, snapshot)[0]]
+            if name == "Offline":
+                continue
+            if status_ids is not None and status_resource(centre, name)[0] not in status_ids:
+                continue
+            counts[(queue_id, name)] = counts.get((queue_id, name), 0) + 1
+    return counts
 
 
 def _contact(
@@ -77,7 +125,7 @@ def user_record(
     block = snapshot // _STATUS_BLOCK
     since = block * _STATUS_BLOCK * snapshot_interval
     profile = centre.routing_profiles[agent.routing_profile_id]
-    name = "Break" if status == "NON_PRODUCTIVE" else "Available"
+    name = STATUS_NAMES[status]
     slots = {ch: centre.slots(agent, ch, snapshot) for ch in profile.concurrency}
     contacts = []
     if status in ("ON_CONTACT", "AFTER_CONTACT_WORK", "ERROR"):
@@ -87,9 +135,7 @@ def user_record(
         "RoutingProfile": {"Id": profile.id, "Arn": profile.arn},
         "Status": {
             "StatusStartTimestamp": since,
-            "StatusArn": (
-                f"{centre.instance_arn}/agent-state/{_stable_id(centre.instance_id, name)}"
-            ),
+            "StatusArn": status_resource(centre, name)[1],
             "StatusName": name,
         },
         "AvailableSlotsByChannel": {ch: s[1] for ch, s in slots.items()},
@@ -103,20 +149,18 @@ def _selected(
     centre: ContactCentre, resource_id: ResourceId, filters: Mapping[str, Any]
 ) -> list[Agent]:
     given = [name for name in _RESOURCE_FILTERS if name in filters]
-    if len(given) != 1:
+    if len(given) > 1:
         raise invalid(
-            "Filters must hold exactly one of Queues, RoutingProfiles, Agents"
-            " and UserHierarchyGroups"
+            "Filters takes at most one of Queues, RoutingProfiles, Agents and UserHierarchyGroups"
         )
+    if not given:  # "a maximum of one": what the service lists then is not documented
+        raise not_simulated("GetCurrentUserData without a resource filter")
     [name] = given
     values = filters[name]
     upper = USER_DATA_FILTER_LIMITS[name]
     if not isinstance(values, list) or not 1 <= len(values) <= upper:
         raise invalid(f"Filters.{name} must hold 1 to {upper} items")
     ids = {resource_id(v, _RESOURCE_FILTERS[name]) for v in values}
-    if name == "UserHierarchyGroups":
-        # The simulation has no hierarchy: no group of that ID exists.
-        raise ServiceError(404, "ResourceNotFoundException", "User hierarchy group not found")
     if name == "Queues":
         index = centre.agents_by_queue()
         chosen = set().union(*(index.get(q, set()) for q in ids))
