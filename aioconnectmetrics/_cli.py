@@ -22,6 +22,8 @@ import attrs
 from aiobotocore.session import AioSession
 
 from ._agents import AgentActivity
+from ._cli_export import add_parser as add_export_parser
+from ._cli_export import run_export
 from ._cli_output import agents, listing, render
 from ._client import ConnectMetrics
 from ._errors import (
@@ -191,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds between polls (default 15, the snapshot cadence)",
     )
     watch.add_argument("--count", type=int, default=None, help="stop after this many snapshots")
+    add_export_parser(commands, [common, select, profiles])
     demo = commands.add_parser("demo", help="a tour against the embedded fake service")
     demo.add_argument("--queues", type=int, default=300, help="queues in the demo centre")
     fake = commands.add_parser(
@@ -210,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- commands ------------------------------------------------------------------------
 def _client(
-    args: argparse.Namespace, on_progress: Callable[[int, int], None] | None
+    args: argparse.Namespace, on_progress: Callable[[int, int], None] | None, **options: Any
 ) -> ConnectMetrics:
     session = AioSession(profile=args.profile) if args.profile else None
     return ConnectMetrics(
@@ -219,6 +222,7 @@ def _client(
         endpoint_url=args.endpoint_url,
         session=session,
         on_progress=on_progress,
+        **options,
     )
 
 
@@ -256,6 +260,9 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise _UsageError(
             "--instance-id: give the Connect instance ID (or set $AIOCONNECTMETRICS_INSTANCE_ID)"
         )
+    if args.command == "export":
+        await run_export(args, _who(args), lambda **kw: _client(args, None, **kw), out)
+        return EXIT_OK
     progress = _Progress(err)
     async with _client(args, progress) as cm:
         if args.command == "queues":
@@ -382,7 +389,7 @@ def main(
         return anyio.run(_run, args, out, err)
     except KeyboardInterrupt:
         err.write("\nstopped\n")
-        return EXIT_OK if args.command in ("watch", "fake") else EXIT_INTERRUPTED
+        return EXIT_OK if args.command in ("watch", "fake", "export") else EXIT_INTERRUPTED
     except (_UsageError, InvalidRequestError) as exc:
         err.write(f"aioconnectmetrics {args.command}: {exc}\n")
         return EXIT_USAGE

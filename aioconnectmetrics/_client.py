@@ -109,6 +109,7 @@ class ConnectMetrics(DirectoryMethods):
         self.limiter: Limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self.identity: str | None = None
+        self.clock = clock
         self._pipeline = Pipeline.build(
             backend=cache_backend,
             cache=cache,

@@ -27,6 +27,7 @@ DOCUMENTS = [
     "docs/configuration.md",
     "docs/troubleshooting.md",
     "docs/replicas.md",
+    "docs/exporter.md",
 ]
 
 

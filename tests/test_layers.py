@@ -58,7 +58,9 @@ ROLES: list[tuple[str, set[str]]] = [
         "tools",
         {
             "_cli",
+            "_cli_export",
             "_cli_output",
+            "prometheus",
             "_demo",
             "__main__",
             "testing.__init__",
