@@ -8,8 +8,6 @@ Exit codes: 0 done; 2 bad input (the message says which option and what is allow
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import os
 import re
 import sys
@@ -25,6 +23,8 @@ from ._agents import AgentActivity
 from ._cli_export import add_parser as add_export_parser
 from ._cli_export import run_export
 from ._cli_output import agents, listing, render
+from ._cli_watch import add_parser as add_watch_parser
+from ._cli_watch import run_watch
 from ._client import ConnectMetrics
 from ._errors import (
     ConfigurationError,
@@ -182,17 +182,7 @@ def _parser() -> argparse.ArgumentParser:
         "--contact-states", nargs="+", metavar="STATE", help="only agents with such a contact"
     )
     agents.add_argument("--ids", action="store_true", help="show IDs, not names")
-    watch = commands.add_parser(
-        "watch", parents=[common, select, profiles], help="a live view of real-time metrics"
-    )
-    watch.add_argument("metrics", nargs="+", metavar="METRIC")
-    watch.add_argument(
-        "--interval",
-        type=float,
-        default=15.0,
-        help="seconds between polls (default 15, the snapshot cadence)",
-    )
-    watch.add_argument("--count", type=int, default=None, help="stop after this many snapshots")
+    add_watch_parser(commands, [common, select, profiles])
     add_export_parser(commands, [common, select, profiles])
     demo = commands.add_parser("demo", help="a tour against the embedded fake service")
     demo.add_argument("--queues", type=int, default=300, help="queues in the demo centre")
@@ -280,7 +270,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "agents":
             return await _agents(cm, args, fmt, out)
         if args.command == "watch":
-            return await _watch(cm, args, fmt, out)
+            return await run_watch(cm, args, fmt, out, _selection(args))
         selection = _selection(args)
         try:
             if args.command == "current":
@@ -343,34 +333,6 @@ async def _agents(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: T
         wanted = {AgentActivity(a) for a in args.activity}
         result = attrs.evolve(result, agents=tuple(a for a in result if a.activity in wanted))
     agents(result, fmt, out)
-    return EXIT_OK
-
-
-async def _watch(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: TextIO) -> int:
-    """Poll at the snapshot cadence; print only snapshots newer than the last printed."""
-    selection = _selection(args)
-    last: datetime | None = None
-    shown = 0
-    while args.count is None or shown < args.count:
-        result = await cm.get_current_metrics(
-            args.metrics, cache="refresh", names=not args.ids, **selection
-        )
-        if last is None or (result.snapshot_time is not None and result.snapshot_time > last):
-            last = result.snapshot_time
-            shown += 1
-            if fmt == "table" and out.isatty():
-                out.write("\x1b[2J\x1b[H")  # a live view: clear the screen, draw again
-            if fmt == "json":
-                # One JSON document per line, so that a pipe can read them one by one.
-                buffer = io.StringIO()
-                render(result, "json", buffer)
-                out.write(json.dumps(json.loads(buffer.getvalue())) + "\n")
-            else:
-                render(result, fmt, out)
-            out.flush()
-        if args.count is not None and shown >= args.count:
-            break
-        await anyio.sleep(args.interval)
     return EXIT_OK
 
 

@@ -60,6 +60,8 @@ ROLES: list[tuple[str, set[str]]] = [
             "_cli",
             "_cli_export",
             "_cli_output",
+            "_cli_watch",
+            "_wallboard",
             "prometheus",
             "_demo",
             "__main__",
