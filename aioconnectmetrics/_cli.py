@@ -11,9 +11,9 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import anyio
 import attrs
@@ -30,9 +30,11 @@ from ._errors import (
     ConfigurationError,
     ConnectMetricsError,
     InvalidRequestError,
+    ServiceError,
 )
 from ._result import PartialResultError
 
+_T = TypeVar("_T")
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 _DURATION = re.compile(r"^(\d+)([mh])$")
 
@@ -268,25 +270,17 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             listing(rows, ("id", "name"), "routing profiles", fmt, out)
             return EXIT_OK
         if args.command == "agents":
-            return await _agents(cm, args, fmt, out)
+            return await _agents(cm, args, fmt, out, err)
         if args.command == "watch":
             return await run_watch(cm, args, fmt, out, _selection(args))
-        selection = _selection(args)
+        selection = _selection(args) | {"partial": args.partial}
+        if args.command == "historical":
+            selection["start"], selection["end"] = _interval(args)
+        ask = cm.get_current_metrics if args.command == "current" else cm.get_historical_metrics
         try:
-            if args.command == "current":
-                result = await cm.get_current_metrics(
-                    args.metrics, partial=args.partial, names=not args.ids, **selection
-                )
-            else:
-                start, end = _interval(args)
-                result = await cm.get_historical_metrics(
-                    args.metrics,
-                    start=start,
-                    end=end,
-                    partial=args.partial,
-                    names=not args.ids,
-                    **selection,
-                )
+            result = await _named(
+                lambda names: ask(args.metrics, names=names, **selection), args.ids, err
+            )
         finally:
             progress.clear()
         render(result, fmt, out)
@@ -324,10 +318,32 @@ async def _fake(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-async def _agents(cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: TextIO) -> int:
+async def _named(ask: Callable[[bool], Awaitable[_T]], ids: bool, err: TextIO) -> _T:
+    """`ask` with names unless `--ids`; without them where listing them is not allowed.
+
+    Names are for people; a role that may read metrics but not list queues (or users)
+    still gets its answer, with IDs, and a note that says why.
+    """
+    if ids:
+        return await ask(False)
+    try:
+        return await ask(True)
+    except ServiceError as exc:
+        if exc.code != "AccessDeniedException":
+            raise
+        err.write(f"note: {exc.operation} is not allowed, so IDs are shown (--ids skips names)\n")
+        return await ask(False)
+
+
+async def _agents(
+    cm: ConnectMetrics, args: argparse.Namespace, fmt: str, out: TextIO, err: TextIO
+) -> int:
     """Every agent of the selection, each once; only the activities asked for."""
-    result = await cm.get_agents(
-        contact_states=args.contact_states, names=not args.ids, **_who(args)
+    who = _who(args)
+    result = await _named(
+        lambda names: cm.get_agents(contact_states=args.contact_states, names=names, **who),
+        args.ids,
+        err,
     )
     if args.activity:
         wanted = {AgentActivity(a) for a in args.activity}

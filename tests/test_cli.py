@@ -480,3 +480,29 @@ def test_agents_without_a_selection_says_what_to_give(
     assert code == 2
     assert "--all-routing-profiles" in err
     assert "--agents ID" in err
+
+
+def test_without_permission_to_list_names_ids_are_shown(
+    cli_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """A metrics-only role: the answer with IDs, and a note that says why."""
+    fake, instance_id, queues = cli_fake
+    fake.inject_fault("denied", operation="ListQueues")
+    code, out, err = run(
+        fake,
+        "current",
+        "CONTACTS_IN_QUEUE",
+        "--instance-id",
+        instance_id,
+        "--queues",
+        *queues[:5],
+        "--group-by",
+        "QUEUE",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["queue_id", "CONTACTS_IN_QUEUE"]
+    assert {r[0] for r in rows[1:]} == set(queues[:5])
+    assert "ListQueues is not allowed" in err

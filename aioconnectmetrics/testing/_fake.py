@@ -369,7 +369,8 @@ class FakeConnect:
 
         Kinds: "error" (500 InternalServiceException), "throttle" (429
         ThrottlingException), "drop" (the connection closes with no answer), "expire"
-        (400 InvalidRequestException, as for an expired NextToken), "drift" (the page's
+        (400 InvalidRequestException, as for an expired NextToken), "denied" (403
+        AccessDeniedException, as for a role without the permission), "drift" (the page's
         DataSnapshotTime is one snapshot later than its chain's, as if the service's
         snapshot moved on mid-chain). `at` picks exact request numbers (1-based,
         counted per operation); `when` looks at the request parameters; `probability`

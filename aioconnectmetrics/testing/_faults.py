@@ -27,6 +27,9 @@ FAULTS = {
     "throttle": ServiceError(429, "ThrottlingException", "Rate exceeded"),
     "drop": ServiceError(500, "InternalServiceException", "Connection dropped", dropped=True),
     "expire": ServiceError(400, "InvalidRequestException", "The NextToken has expired"),
+    "denied": ServiceError(
+        403, "AccessDeniedException", "You do not have sufficient access to perform this action."
+    ),
 }
 #: Fault kinds: the errors above, and "drift", a page whose snapshot moved on.
 FAULT_KINDS = (*FAULTS, "drift")
