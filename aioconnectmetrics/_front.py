@@ -19,6 +19,7 @@ It knows nothing of what it calls: a key and a `fetch` coroutine function come i
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -290,11 +291,20 @@ class CacheFront:
                 return
 
     async def _await_other_process(self, key: str) -> CacheEntry | None:
-        """Poll until a fresh entry appears, or the lease is free again (None)."""
+        """Poll until the holder's answer appears, or the lease is free again (None).
+
+        Its answer is the entry stored after the wait began (or any fresh one), fresh or
+        not by the time this process, slowed down, reads it: as a caller joining a
+        flight in process gets that flight's answer.
+        """
+        before = await self.backend.get(key)
+        seen = before.fetched_at if before is not None else -math.inf
         while True:
             await anyio.sleep(self._lease_poll)
             entry = await self.backend.get(key)
-            if entry is not None and self._clock() < entry.fresh_until:
+            if entry is not None and (
+                self._clock() < entry.fresh_until or entry.fetched_at > seen
+            ):
                 self.counts["coalesced"] += 1
                 return entry
             probe = await self.backend.acquire_lease(key, self._lease_ttl)

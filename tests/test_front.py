@@ -178,6 +178,39 @@ async def test_another_process_waits_for_the_lease_holder(clock: ManualClock) ->
         assert got == [fetch_one.answer] * 2
 
 
+async def test_a_slow_waiter_takes_the_holders_answer_even_once_stale(
+    clock: ManualClock,
+) -> None:
+    """A process that reads the holder's answer only once it is stale still takes it.
+
+    As a caller who joined a flight in process gets its answer, a process that waited
+    for another's lease takes the answer stored after its wait began, however old by the
+    time it reads it (a loaded machine; a snapshot that turned during the fetch). Here
+    the answer is stale as soon as it is stored; before, the waiter fetched again.
+    """
+    backend = MemoryBackend(clock=clock)
+    first, second = front_of(clock, backend), front_of(clock, backend)
+    async with opened(first, second):
+        fetch_one, fetch_two = Gated(), Gated()
+        got: list[Answer] = []
+
+        async def ask(front: CacheFront, fetch: Gated) -> None:
+            answer = await front.get(
+                "k", fetch, fresh_until=fresh_for(0.0), refresh=False, ahead=False
+            )
+            got.append(answer)
+
+        with anyio.fail_after(10):  # a second fetch would wait on its gate for ever
+            async with anyio.create_task_group() as callers:
+                callers.start_soon(ask, first, fetch_one)
+                await anyio.wait_all_tasks_blocked()
+                callers.start_soon(ask, second, fetch_two)
+                await anyio.wait_all_tasks_blocked()  # it waits for the lease holder
+                fetch_one.gate.set()
+        assert (fetch_one.started, fetch_two.started) == (1, 0)
+        assert got == [fetch_one.answer] * 2
+
+
 async def test_a_closed_front_refuses_to_start_a_fetch(clock: ManualClock) -> None:
     """No task group, no flight: the client is closed."""
     front = CacheFront(MemoryBackend(clock=clock), POLICY, clock=clock, lease_ttl=1.0)
