@@ -26,6 +26,7 @@ import attrs
 
 from ._catalog import CONTACT_STATES, USER_DATA_FILTER_LIMITS
 from ._checks import check_choices, check_strings
+from ._dropin import check_filters, check_kwargs
 from ._errors import InvalidRequestError
 from ._request import check_instance_id, check_page_size, check_queue_types, select_resources
 
@@ -269,37 +270,20 @@ def build_agents_request(
     )
 
 
-_USER_DATA_KWARGS = frozenset({"InstanceId", "Filters", "MaxResults"})
-_USER_DATA_FILTERS = frozenset({*RESOURCE_FILTERS, "ContactFilter"})
+_USER_DATA_KWARGS = frozenset({"InstanceId", "Filters", "MaxResults", "NextToken"})
+_USER_DATA_FILTERS = (*RESOURCE_FILTERS, "ContactFilter")
 
 
 def user_data_request_from_kwargs(
     kwargs: Mapping[str, Any], *, default_instance: str | None, region: str
 ) -> AgentsRequest:
     """The drop-in face: aiobotocore's ``get_current_user_data`` keyword arguments."""
-    for key in kwargs:
-        if key not in _USER_DATA_KWARGS:
-            also = "; every page is followed" if key == "NextToken" else ""
-            raise InvalidRequestError(
-                key,
-                kwargs[key],
-                f"not taken here: InstanceId, Filters, MaxResults{also}",
-                echo=False,
-            )
+    check_kwargs(kwargs, _USER_DATA_KWARGS, "GetCurrentUserData")
     instance = kwargs.get("InstanceId", default_instance)
     if instance is None:
         raise InvalidRequestError("InstanceId", None, "give InstanceId or a default instance")
     instance = check_instance_id(instance, "InstanceId")
-    filters = kwargs.get("Filters")
-    if not isinstance(filters, Mapping):
-        raise InvalidRequestError(
-            "Filters", filters, "a dict with one of " + ", ".join(RESOURCE_FILTERS)
-        )
-    for key in filters:
-        if key not in _USER_DATA_FILTERS:
-            raise InvalidRequestError(
-                f"Filters.{key}", filters[key], "filters: " + ", ".join(sorted(_USER_DATA_FILTERS))
-            )
+    filters = check_filters(kwargs, _USER_DATA_FILTERS)
     given = [name for name in RESOURCE_FILTERS if name in filters]
     if len(given) != 1:
         raise InvalidRequestError(

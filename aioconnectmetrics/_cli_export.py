@@ -11,6 +11,7 @@ import anyio
 
 from ._cache import CachePolicy
 from ._client import ConnectMetrics
+from ._errors import InvalidRequestError
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -38,6 +39,14 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
 
 
+def listen_address(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``:PORT``, on 127.0.0.1; port 0: a free one) as (host, port)."""
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) < 65536:
+        raise InvalidRequestError("--listen", value, "HOST:PORT, such as 127.0.0.1:9464")
+    return host or "127.0.0.1", int(port)
+
+
 async def run_export(
     args: argparse.Namespace,
     who: dict[str, Any],
@@ -47,7 +56,7 @@ async def run_export(
     """Serve until SIGINT or SIGTERM; one line on `out` says where."""
     from aiohttp import web  # noqa: PLC0415 - comes with aiobotocore
 
-    from .prometheus import Exporter, aiohttp_handler, listen_address  # noqa: PLC0415
+    from .prometheus import Exporter, aiohttp_handler  # noqa: PLC0415
 
     host, port = listen_address(args.listen)
     async with client(cache=CachePolicy(stale_grace=args.stale_grace)) as cm:

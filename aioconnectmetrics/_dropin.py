@@ -70,7 +70,8 @@ _UNSUPPORTED_FILTERS = (
 )
 
 
-def _check_kwargs(kwargs: Mapping[str, Any], allowed: frozenset[str], operation: str) -> None:
+def check_kwargs(kwargs: Mapping[str, Any], allowed: frozenset[str], operation: str) -> None:
+    """Every keyword argument is one of `operation`'s; no NextToken (every page is followed)."""
     for key in kwargs:
         if key not in allowed:
             raise InvalidRequestError(
@@ -85,11 +86,12 @@ def _check_kwargs(kwargs: Mapping[str, Any], allowed: frozenset[str], operation:
         )
 
 
-def _filters(kwargs: Mapping[str, Any], allowed: tuple[str, ...]) -> Mapping[str, Any]:
+def check_filters(kwargs: Mapping[str, Any], allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    """``Filters``: a dict with only `allowed` keys (the unsupported ones said so)."""
     filters = kwargs.get("Filters")
     if not isinstance(filters, Mapping):
         raise InvalidRequestError(
-            "Filters", filters, "required: a dict with Queues (or RoutingProfiles)"
+            "Filters", filters, f"required: a dict of filters ({', '.join(allowed)})"
         )
     for key in filters:
         if key in _UNSUPPORTED_FILTERS:
@@ -218,8 +220,8 @@ def current_request_from_kwargs(
     kwargs: Mapping[str, Any], *, default_instance: str | None, region: str
 ) -> MetricsRequest:
     """Validate the keyword arguments of aiobotocore's ``get_current_metric_data``."""
-    _check_kwargs(kwargs, _CURRENT_KWARGS, CURRENT_OP)
-    filters = _filters(kwargs, ("Queues", "Channels", "RoutingProfiles"))
+    check_kwargs(kwargs, _CURRENT_KWARGS, CURRENT_OP)
+    filters = check_filters(kwargs, ("Queues", "Channels", "RoutingProfiles"))
     metrics = _wire_metrics(kwargs.get("CurrentMetrics"), historical=False, field="CurrentMetrics")
     return build_request(
         CURRENT_OP,
@@ -241,8 +243,8 @@ def historical_request_from_kwargs(
     kwargs: Mapping[str, Any], *, default_instance: str | None, region: str, now: datetime
 ) -> MetricsRequest:
     """Validate the keyword arguments of aiobotocore's ``get_metric_data``."""
-    _check_kwargs(kwargs, _HISTORICAL_KWARGS, HISTORICAL_OP)
-    filters = _filters(kwargs, ("Queues", "Channels"))
+    check_kwargs(kwargs, _HISTORICAL_KWARGS, HISTORICAL_OP)
+    filters = check_filters(kwargs, ("Queues", "Channels"))
     metrics = _wire_metrics(
         kwargs.get("HistoricalMetrics"), historical=True, field="HistoricalMetrics"
     )

@@ -286,10 +286,10 @@ class Pipeline:
         self, call: Caller, instance_id: str | None, queue_types: object
     ) -> tuple[QueueInfo, ...]:
         """The instance's queues of these types, from the directory."""
-        instance = check_instance_id(self._instance(instance_id))
         types = check_queue_types(queue_types)
-        with self.deadline():
-            return await self.directory.queues(call, instance, types)
+        return await self.listing(
+            call, instance_id, lambda c, instance: self.directory.queues(c, instance, types)
+        )
 
     async def listing(
         self,
@@ -318,14 +318,13 @@ class Pipeline:
     async def roster(self, call: Caller, request: AgentsRequest) -> Roster:
         """Every agent `request` selects, each once ("all" resolved first)."""
         with self.deadline():
-            if request.ids is None and request.filter == "Queues":
-                queues = await self.directory.queues(
-                    call, request.instance_id, request.queue_types
+            if request.ids is None:
+                by_profile = request.filter == "RoutingProfiles"
+                request = request.with_ids(
+                    await self.everything(
+                        call, request.instance_id, by_profile, request.queue_types
+                    )
                 )
-                request = request.with_ids(q.id for q in queues)
-            elif request.ids is None:
-                profiles = await self.directory.routing_profiles(call, request.instance_id)
-                request = request.with_ids(p.id for p in profiles)
             return await self.fanout.roster(call, request)
 
     async def agents(self, call: Caller, request: AgentsRequest, *, names: bool) -> AgentsResult:
@@ -416,13 +415,21 @@ class Pipeline:
 
     async def resolve(self, call: Caller, request: MetricsRequest) -> MetricsRequest:
         """`request` with ``"all"`` resolved to the instance's queues or routing profiles."""
-        if request.all_routing_profiles:
-            profiles = await self.directory.routing_profiles(call, request.instance_id)
-            return request.with_routing_profiles(p.id for p in profiles)
-        if not request.all_queues:
+        by_profile = request.all_routing_profiles
+        if not (by_profile or request.all_queues):
             return request
-        queues = await self.directory.queues(call, request.instance_id, request.queue_types)
-        return request.with_queues(q.id for q in queues)
+        ids = await self.everything(call, request.instance_id, by_profile, request.queue_types)
+        return request.with_routing_profiles(ids) if by_profile else request.with_queues(ids)
+
+    async def everything(
+        self, call: Caller, instance_id: str, by_profile: bool, queue_types: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """What ``"all"`` means: the IDs of every routing profile, or queue of these types."""
+        if by_profile:
+            found: tuple[Any, ...] = await self.directory.routing_profiles(call, instance_id)
+        else:
+            found = await self.directory.queues(call, instance_id, queue_types)
+        return tuple(item.id for item in found)
 
     async def stream(self, call: Caller, request: MetricsRequest) -> AsyncIterator[MetricsPage]:
         """Rows page by page, one batch after another; nothing combined or cached."""

@@ -21,7 +21,6 @@ from collections.abc import (
     Iterator,
     Mapping,
     MutableMapping,
-    Sequence,
 )
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -34,6 +33,7 @@ from prometheus_client.registry import Collector
 from ._catalog import CURRENT, HISTORICAL, INTERVAL_SECONDS
 from ._client import ConnectMetrics
 from ._errors import ConnectMetricsError, InvalidRequestError
+from ._metric import check_metrics
 from ._result import MetricRow, MetricsResult
 
 __all__ = ["CONTENT_TYPE_LATEST", "Exporter", "ExporterApp", "aiohttp_handler", "asgi_app"]
@@ -92,16 +92,14 @@ class Exporter:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.cm = cm
-        self.metrics = tuple(metrics)
+        self.metrics = tuple(
+            m.key for m in check_metrics(metrics, historical=False, field="metrics")
+        )
         self.historical = tuple(historical)
-        for name in self.metrics:
-            if name not in CURRENT:
-                raise InvalidRequestError("metrics", name, "real-time metric names")
-        for name in self.historical:
-            if name not in HISTORICAL or HISTORICAL[name].needs_threshold:
-                raise InvalidRequestError(
-                    "historical", name, "historical metric names (not SERVICE_LEVEL)"
-                )
+        if self.historical:
+            for metric in check_metrics(self.historical, historical=True, field="historical"):
+                if metric.threshold is not None:  # a family's name carries no threshold
+                    raise InvalidRequestError("historical", metric.key, "not SERVICE_LEVEL")
         if queues is None and routing_profiles is None:
             queues = "all"
         self._selection: dict[str, Any] = {
@@ -144,8 +142,6 @@ class Exporter:
     async def refresh(self) -> None:
         """Bring the answers up to date, through the client's cache (concurrently)."""
         current = {k: v for k, v in self._selection.items() if v is not None}
-        if current.get("routing_profiles") is not None:
-            current.pop("queue_types")
         asks: dict[str, Callable[[], Awaitable[MetricsResult]]] = {
             "rows": lambda: self.cm.get_current_metrics(
                 self.metrics, groupings=self.groupings, names=self.names, **current
@@ -379,19 +375,3 @@ def aiohttp_handler(exporter: Exporter) -> Callable[[Any], Awaitable[Any]]:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return handler
-
-
-def listen_address(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``:PORT``, on 127.0.0.1; port 0: a free one) as (host, port)."""
-    host, _, port = value.rpartition(":")
-    if not port.isdigit() or not 0 <= int(port) < 65536:
-        raise InvalidRequestError("--listen", value, "HOST:PORT, such as 127.0.0.1:9464")
-    return host or "127.0.0.1", int(port)
-
-
-def metric_names(metrics: Sequence[str], historical: Sequence[str] = ()) -> list[str]:
-    """The Prometheus names the exporter gives these metrics (for docs and dashboards)."""
-    names = [metric_name(m, CURRENT[m].unit) for m in metrics]
-    names += [metric_name(m, CURRENT[m].unit, "instance_") for m in metrics]
-    names += [metric_name(m, HISTORICAL[m].unit, "last_5m_") for m in historical]
-    return names

@@ -157,7 +157,20 @@ async def test_an_older_snapshot_never_replaces_a_newer_one(clock: ManualClock) 
         assert got == newer.answer
 
 
-async def test_another_process_waits_for_the_lease_holder(clock: ManualClock) -> None:
+@pytest.mark.parametrize(
+    "fresh_for_seconds",
+    [
+        15.0,
+        # Stale as soon as stored (a loaded machine, a snapshot that turned mid-fetch):
+        # the waiter still takes it, as a caller who joined a flight in process gets its
+        # answer. Before, it fetched again (and here would wait on its gate for ever).
+        0.0,
+    ],
+    ids=["fresh", "stale once read"],
+)
+async def test_another_process_waits_for_the_lease_holder(
+    clock: ManualClock, fresh_for_seconds: float
+) -> None:
     """Two fronts over one backend: the second waits for the first one's answer."""
     backend = MemoryBackend(clock=clock)
     first, second = front_of(clock, backend), front_of(clock, backend)
@@ -166,46 +179,17 @@ async def test_another_process_waits_for_the_lease_holder(clock: ManualClock) ->
         got: list[Answer] = []
 
         async def ask(front: CacheFront, fetch: Gated) -> None:
-            got.append(await ask_for(front, fetch))
-
-        async with anyio.create_task_group() as callers:
-            callers.start_soon(ask, first, fetch_one)
-            await anyio.wait_all_tasks_blocked()
-            callers.start_soon(ask, second, fetch_two)
-            await anyio.wait_all_tasks_blocked()  # it holds no lease: it polls
-            fetch_one.gate.set()
-        assert (fetch_one.started, fetch_two.started) == (1, 0)
-        assert got == [fetch_one.answer] * 2
-
-
-async def test_a_slow_waiter_takes_the_holders_answer_even_once_stale(
-    clock: ManualClock,
-) -> None:
-    """A process that reads the holder's answer only once it is stale still takes it.
-
-    As a caller who joined a flight in process gets its answer, a process that waited
-    for another's lease takes the answer stored after its wait began, however old by the
-    time it reads it (a loaded machine; a snapshot that turned during the fetch). Here
-    the answer is stale as soon as it is stored; before, the waiter fetched again.
-    """
-    backend = MemoryBackend(clock=clock)
-    first, second = front_of(clock, backend), front_of(clock, backend)
-    async with opened(first, second):
-        fetch_one, fetch_two = Gated(), Gated()
-        got: list[Answer] = []
-
-        async def ask(front: CacheFront, fetch: Gated) -> None:
-            answer = await front.get(
-                "k", fetch, fresh_until=fresh_for(0.0), refresh=False, ahead=False
+            freshness = fresh_for(fresh_for_seconds)
+            got.append(
+                await front.get("k", fetch, fresh_until=freshness, refresh=False, ahead=False)
             )
-            got.append(answer)
 
         with anyio.fail_after(10):  # a second fetch would wait on its gate for ever
             async with anyio.create_task_group() as callers:
                 callers.start_soon(ask, first, fetch_one)
                 await anyio.wait_all_tasks_blocked()
                 callers.start_soon(ask, second, fetch_two)
-                await anyio.wait_all_tasks_blocked()  # it waits for the lease holder
+                await anyio.wait_all_tasks_blocked()  # it holds no lease: it polls
                 fetch_one.gate.set()
         assert (fetch_one.started, fetch_two.started) == (1, 0)
         assert got == [fetch_one.answer] * 2
