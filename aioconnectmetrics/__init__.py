@@ -2,7 +2,8 @@
 
 Real-time (``GetCurrentMetricData``) and historical (``GetMetricData``) metrics for any
 number of queues: batches of 100 fetched concurrently, pages followed on one snapshot,
-summaries combined correctly and marked exact or approximate; and the agents themselves
+summaries combined correctly and marked exact or approximate; ``GetMetricDataV2`` for any
+number of filter values and any range of its three months; and the agents themselves
 (``GetCurrentUserData``), each once. See ``docs/``.
 """
 
@@ -45,6 +46,9 @@ from ._quota import Grant, QuotaModel
 from ._result import MetricRow, MetricsPage, MetricsResult, PartialResultError
 from ._retry import RetryPolicy
 from ._transport import ConnectClient
+from ._v2_catalog import V2_METRICS, V2Combine, V2Spec
+from ._v2_request import MetricFilter, V2Metric
+from ._v2_result import V2Result, V2Row
 
 __all__ = [
     "Adaptation",
@@ -75,6 +79,7 @@ __all__ = [
     "Limiter",
     "MemoryBackend",
     "Metric",
+    "MetricFilter",
     "MetricRow",
     "MetricsPage",
     "MetricsResult",
@@ -95,6 +100,12 @@ __all__ = [
     "ThrottledError",
     "TokenBucket",
     "UserInfo",
+    "V2Combine",
+    "V2Metric",
+    "V2Result",
+    "V2Row",
+    "V2Spec",
+    "V2_METRICS",
     "entry_from_json",
     "entry_to_json",
 ]

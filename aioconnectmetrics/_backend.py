@@ -22,7 +22,7 @@ from ._cache import Answer, CacheEntry
 from ._merge import NOTHING_APPROXIMATE, Row
 
 #: The format version of stored entries; entries of another version are misses.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def entry_to_json(entry: CacheEntry) -> str:
@@ -36,6 +36,8 @@ def entry_to_json(entry: CacheEntry) -> str:
             row.values,
             {k: list(v) if v else None for k, v in row.approximate.items()},
             row.raw,
+            row.dims,
+            list(row.interval) if row.interval else None,
         ]
         for row in answer.rows
     ]
@@ -99,8 +101,15 @@ def _timestamp(value: object) -> datetime:
         raise _CorruptEntryError(value) from exc
 
 
+def _strings(value: object) -> dict[str, str]:
+    found = _mapping(value)
+    if not all(isinstance(v, str) for v in found.values()):
+        raise _CorruptEntryError(value)
+    return found
+
+
 def _row(stored: object) -> Row:
-    key, queue_arn, profile_arn, values, approximate, raw = _list(stored, 6)
+    key, queue_arn, profile_arn, values, approximate, raw, dims, interval = _list(stored, 8)
     a, b, c = (_text(part) for part in _list(key, 3))
     checked_values = {
         name: None if value is None else _number(value) for name, value in _mapping(values).items()
@@ -119,6 +128,8 @@ def _row(stored: object) -> Row:
         checked_values,
         MappingProxyType(bounds) if bounds else NOTHING_APPROXIMATE,
         None if raw is None else _mapping(raw),
+        None if dims is None else _strings(dims),
+        None if interval is None else (_number(interval[0]), _number(_list(interval, 2)[1])),
     )
 
 

@@ -30,7 +30,7 @@ from typing import Literal
 import attrs
 
 from ._catalog import INTERVAL_SECONDS, TOKEN_LIFETIME_SECONDS
-from ._checks import check_count, fraction_or_none, positive_zero_or_none
+from ._checks import check_count, fraction_or_none, positive_or_none, positive_zero_or_none
 from ._errors import ConnectMetricsError
 from ._merge import Row
 from ._request import CURRENT_OP, MetricsRequest
@@ -51,6 +51,10 @@ class CachePolicy:
             an ask refreshes it in the background, at a point drawn for each entry
             (`refresh_point`), so that entries fetched together are not refetched
             together (None or 0: off).
+        final_after: GetMetricDataV2: seconds after a range's end after which its
+            numbers are final (every interval in it closed and published); None: never.
+        final_max_age: GetMetricDataV2: how long an answer over a final range stays
+            fresh (past `max_lifetime`: it has no token or snapshot to age).
         max_rows: the in-memory cache's bound, in rows of answers (each answer also
             counts one); the least recently used answers go first.
     """
@@ -63,6 +67,8 @@ class CachePolicy:
     )
     stale_grace: float | None = attrs.field(default=None, validator=positive_zero_or_none)
     refresh_ahead: float | None = attrs.field(default=0.25, validator=fraction_or_none)
+    final_after: float | None = attrs.field(default=900.0, validator=positive_zero_or_none)
+    final_max_age: float = attrs.field(default=3600.0, validator=positive_or_none)
     max_rows: int = attrs.field(default=200_000)
 
     @max_rows.validator
@@ -122,6 +128,23 @@ def fresh_until(
         return min(cap, max(by_snapshot, fetched_at + policy.floor))
     interval_closes = (math.floor(fetched_at / INTERVAL_SECONDS) + 1) * INTERVAL_SECONDS
     return min(cap, interval_closes + policy.publish_lag)
+
+
+def fresh_until_v2(
+    end_time: datetime, fetched_at: float, policy: CachePolicy
+) -> tuple[float, bool]:
+    """Until when a GetMetricDataV2 answer is fresh, and whether its range is final.
+
+    Over a final range (ended `final_after` seconds before the fetch) the numbers no
+    longer change: fresh for `final_max_age`. Otherwise an interval is still open or
+    unpublished: fresh as a historical answer is (to the next 5-minute boundary plus
+    `publish_lag`, at most `max_lifetime`).
+    """
+    end = end_time.timestamp()
+    if policy.final_after is not None and fetched_at >= end + policy.final_after:
+        return fetched_at + policy.final_max_age, True
+    interval_closes = (math.floor(fetched_at / INTERVAL_SECONDS) + 1) * INTERVAL_SECONDS
+    return min(fetched_at + policy.max_lifetime, interval_closes + policy.publish_lag), False
 
 
 def refresh_point(key: str, entry: CacheEntry, fraction: float | None) -> float:

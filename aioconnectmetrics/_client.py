@@ -20,6 +20,7 @@ from ._backend import CacheBackend, MemoryBackend
 from ._cache import CachePolicy, CacheStats
 from ._checks import CacheMode, check_cache_mode, check_partial, check_spread
 from ._client_agents import DirectoryMethods
+from ._client_v2 import V2Methods
 from ._errors import ClientClosedError
 from ._limiter import Limiter, RateLimiter
 from ._metric import Metric
@@ -36,7 +37,7 @@ from ._retry import RetryPolicy
 from ._transport import Caller, ConnectClient, open_client
 
 
-class ConnectMetrics(DirectoryMethods):
+class ConnectMetrics(DirectoryMethods, V2Methods):
     """Amazon Connect queue metrics for any number of queues.
 
     An async context manager: ``async with ConnectMetrics(instance_id) as cm: ...``.

@@ -16,7 +16,7 @@ import functools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import attrs
@@ -83,6 +83,17 @@ def stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) 
     return {i for i, t in times.items() if (newest - t).total_seconds() > max_spread}
 
 
+class BatchFetch(Protocol):
+    """What `FanOut.run` runs: one batch's fetch, and where failed batches are recorded."""
+
+    @property
+    def failures(self) -> dict[int, ConnectMetricsError]:
+        """Failed batches by index (a batch that succeeds on a later round is removed)."""
+
+    async def batch(self, batch: Batch) -> BatchAnswer:
+        """Every page of one batch."""
+
+
 @attrs.frozen
 class _Fetch:
     """What every batch of one request asks for, and where its failures go."""
@@ -142,6 +153,16 @@ class FanOut:
         self._clock = clock
         self._on_progress = on_progress
 
+    @property
+    def max_restarts(self) -> int:
+        """Restarts of one batch's page chain before it fails."""
+        return self._max_restarts
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock that ages continuation tokens."""
+        return self._clock
+
     def _chain(self, call: Caller, request: MetricsRequest) -> PageChain:
         return PageChain.of(call, request, max_restarts=self._max_restarts, clock=self._clock)
 
@@ -172,7 +193,15 @@ class FanOut:
         execution.answers = [answers[i] for i in sorted(answers)]
         return execution
 
-    async def _run(self, fetch: _Fetch, batches: Iterable[Batch]) -> dict[int, BatchAnswer]:
+    async def run(self, fetch: BatchFetch, batches: Iterable[Batch]) -> dict[int, BatchAnswer]:
+        """Each batch, concurrently under the cap: answers by batch index.
+
+        A batch fault is recorded in ``fetch.failures``; any other error stops every
+        batch and is raised.
+        """
+        return await self._run(fetch, batches)
+
+    async def _run(self, fetch: BatchFetch, batches: Iterable[Batch]) -> dict[int, BatchAnswer]:
         answers: dict[int, BatchAnswer] = {}
         fatal: list[ConnectMetricsError] = []
         batches = list(batches)

@@ -323,7 +323,9 @@ class CacheFront:
             return stored.answer
         now = self._clock()
         entry = CacheEntry(answer, now, fresh_until(answer, now))
-        await self.backend.set(key, entry, policy.max_lifetime + (policy.stale_grace or 0.0))
+        # Kept while fresh (a final V2 answer outlives `max_lifetime`), then the grace.
+        life = max(policy.max_lifetime, entry.fresh_until - now)
+        await self.backend.set(key, entry, life + (policy.stale_grace or 0.0))
         return answer
 
     def stats(self, entries: int) -> CacheStats:

@@ -44,6 +44,7 @@ SERVICE_QUOTAS: Mapping[str, tuple[float, int]] = MappingProxyType(
     {
         "GetCurrentMetricData": (5.0, 8),
         "GetMetricData": (5.0, 8),
+        "GetMetricDataV2": (10.0, 10),
         "GetCurrentUserData": (2.0, 5),
         "ListQueues": (2.0, 5),
         "ListRoutingProfiles": (2.0, 5),

@@ -53,6 +53,10 @@ class Row(NamedTuple):
     values: dict[str, float | None]
     approximate: Mapping[str, tuple[float, float] | None] = NOTHING_APPROXIMATE
     raw: Mapping[str, Any] | None = None
+    #: GetMetricDataV2 only: every dimension of the row (grouping key -> value).
+    dims: Mapping[str, str] | None = None
+    #: GetMetricDataV2 only: the row's interval, (start, end) in epoch seconds.
+    interval: tuple[float, float] | None = None
 
 
 @attrs.frozen

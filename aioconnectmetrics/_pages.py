@@ -10,7 +10,7 @@ first page, a bounded number of times. `PageChain.pages` hands pages over as the
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -60,6 +60,8 @@ class PageChain:
         max_restarts: restarts of one batch's chain before it fails.
         clock: seconds, to age continuation tokens.
         token_ttl: how long a token is used after its page arrived.
+        parse: rows from a page's ``MetricResults`` (GetMetricDataV2's); None: the
+            first two operations' (`parse_rows`).
     """
 
     call: Caller
@@ -69,6 +71,7 @@ class PageChain:
     max_restarts: int
     clock: Callable[[], float]
     token_ttl: float = TOKEN_LIFETIME_SECONDS - TOKEN_SAFETY_MARGIN
+    parse: Callable[[Sequence[Mapping[str, Any]]], tuple[Row, ...]] | None = None
 
     @classmethod
     def of(
@@ -102,7 +105,13 @@ class PageChain:
             page = 0
             while True:
                 results = response.get("MetricResults") or ()
-                rows = tuple(parse_rows(results, grouped=self.grouped, thresholds=self.thresholds))
+                rows = (
+                    self.parse(results)
+                    if self.parse is not None
+                    else tuple(
+                        parse_rows(results, grouped=self.grouped, thresholds=self.thresholds)
+                    )
+                )
                 token, received = response.get("NextToken"), self.clock()
                 # The consumer takes its time with the page here; the token ages meanwhile.
                 request_id = (response.get("ResponseMetadata") or {}).get("RequestId")

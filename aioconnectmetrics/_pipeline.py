@@ -219,7 +219,7 @@ class Pipeline:
         self, operation: Operation, instance_id: str | None, **args: Any
     ) -> MetricsRequest:
         """A rich-API request (`build_request`); `instance_id` None: the default one."""
-        now = self._now() if operation == HISTORICAL_OP else None
+        now = self.now() if operation == HISTORICAL_OP else None
         instance = self._instance(instance_id)
         return build_request_memo(
             operation, instance_id=instance, region=self.where.region, now=now, **args
@@ -232,7 +232,7 @@ class Pipeline:
                 kwargs, default_instance=self.instance_id, region=self.where.region
             )
         return historical_request_from_kwargs(
-            kwargs, default_instance=self.instance_id, region=self.where.region, now=self._now()
+            kwargs, default_instance=self.instance_id, region=self.where.region, now=self.now()
         )
 
     def _instance(self, instance_id: str | None) -> str:
@@ -244,7 +244,8 @@ class Pipeline:
             )
         return chosen
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
+        """The clock's time, as an aware UTC datetime."""
         return datetime.fromtimestamp(self._clock(), timezone.utc)
 
     async def result(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -14,6 +14,9 @@ from ._errors import ConnectMetricsError
 from ._merge import Row
 from ._metric import Metric
 from ._request import MetricsRequest
+
+if TYPE_CHECKING:
+    from ._v2_result import V2Result
 
 
 def _key(metric: str | Metric) -> str:
@@ -271,7 +274,7 @@ class PartialResultError(ConnectMetricsError):
 
     def __init__(
         self,
-        partial: MetricsResult,
+        partial: MetricsResult | V2Result,
         failures: Mapping[int, ConnectMetricsError],
         failed_queues: Mapping[int, Sequence[str]],
     ) -> None:

@@ -39,6 +39,9 @@ class ConnectClient(Protocol):
     async def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
         """GetMetricData."""
 
+    async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
+        """GetMetricDataV2."""
+
     async def get_current_user_data(self, **kwargs: Any) -> dict[str, Any]:
         """GetCurrentUserData."""
 
@@ -55,6 +58,7 @@ class ConnectClient(Protocol):
 _METHODS = {
     "GetCurrentMetricData": "get_current_metric_data",
     "GetMetricData": "get_metric_data",
+    "GetMetricDataV2": "get_metric_data_v2",
     "GetCurrentUserData": "get_current_user_data",
     "ListQueues": "list_queues",
     "ListRoutingProfiles": "list_routing_profiles",

@@ -717,7 +717,8 @@ async def test_refresh_ahead_learns_when_the_service_has_nothing_newer(
     wasted = [t % 15 for u, t in pairs if int(t // 15) == int(u // 15)]
     assert len(wasted) == stats.refreshed_ahead
     assert wasted == sorted(set(wasted))  # each at an age above all before it
-    assert 1 <= len(wasted) <= 10  # about ln(20) of 20 snapshots; without learning, 20
+    # About ln(20) of 20 snapshots (up to 9 in 30 seeds tried); without learning, 20.
+    assert 1 <= len(wasted) <= 15
 
 
 async def test_refresh_ahead_spreads_within_a_longer_max_age(clock: ManualClock) -> None:
@@ -747,7 +748,10 @@ async def test_refresh_ahead_spreads_within_a_longer_max_age(clock: ManualClock)
     )
     assert stats.misses == 1 + unasked  # the first ask, and the unasked points
     assert stats.fetches == 1 + stats.refreshed_ahead + unasked
-    assert stats.refreshed_ahead >= 15  # of 19 snapshots after the first
+    # Each of the 19 snapshots after the first is fetched once: ahead of expiry, unless
+    # its entry's point fell after the last ask of the entry's life (the instance ID,
+    # and so every point, differs from run to run; the count of unasked points with it).
+    assert stats.refreshed_ahead + unasked == 19
     # Each refresh got the newest snapshot: one per 15 s snapshot, none wasted.
     assert len({int((r.time - NOW) // 15) for r in fake.requests}) == len(fake.requests)
 

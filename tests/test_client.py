@@ -11,6 +11,7 @@ import pytest
 
 from aioconnectmetrics import (
     ConnectMetrics,
+    MetricsResult,
     PaginationError,
     PartialResultError,
     ResourceNotFoundError,
@@ -292,6 +293,7 @@ async def test_partial_failure_carries_what_succeeded(fake: FakeConnect, instanc
     assert set(error.failures) == {1}
     assert isinstance(error.failures[1], ServiceUnavailableError)
     assert error.failed_queues == {1: tuple(queues[100:200])}
+    assert isinstance(error.partial, MetricsResult)
     assert error.partial.partial is True
     assert sorted(str(r.queue_id) for r in error.partial.rows) == sorted(
         queues[:100] + queues[200:]

@@ -10,6 +10,7 @@ import pytest
 
 from aioconnectmetrics import Metric, MetricsResult
 from aioconnectmetrics.testing import FakeConnect
+from aioconnectmetrics.testing._metrics_v2 import V2_SIMULATED
 
 Key = tuple[str | None, str | None, str | None]
 ALL_CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
@@ -83,3 +84,47 @@ def assert_matches_truth(result: MetricsResult, truth: dict[Key, dict[str, float
                 assert got is not None
                 assert low - 1e-9 <= want <= high + 1e-9, (key, metric, bounds, want)
                 assert low - 1e-9 <= got <= high + 1e-9, (key, metric, bounds, got)
+
+
+#: V2 key: (dimensions, interval start, interval end) in epoch seconds.
+V2Key = tuple[tuple[tuple[str, str], ...], float, float]
+
+
+def v2_truth(
+    fake: FakeConnect,
+    instance_id: str,
+    metrics: Sequence[tuple[str, str, float | None, str]],
+    *,
+    queues: Sequence[str],
+    start: datetime,
+    end: datetime,
+    period: float | None,
+    groupings: Sequence[str] = (),
+) -> dict[V2Key, dict[str, float | None]]:
+    """GetMetricDataV2's truth over every queue at once.
+
+    Metrics are (key, name, threshold, comparison); rows are the (dimensions, interval)
+    pairs with contacts, grouped by QUEUE and CHANNEL.
+    """
+    first, last = start.timestamp(), end.timestamp()
+    step = period or (last - first)
+    centre = fake.centre(instance_id)
+    groups: dict[V2Key, list[Any]] = {}
+    for contact in centre.contacts_between(queues, ALL_CHANNELS, first, last, fake.clock()):
+        dims: list[tuple[str, str]] = []
+        if "QUEUE" in groupings:
+            dims += [
+                ("QUEUE", contact.queue_id),
+                ("QUEUE_ARN", centre.queues[contact.queue_id].arn),
+            ]
+        if "CHANNEL" in groupings:
+            dims.append(("CHANNEL", contact.channel))
+        index = (contact.enqueued_at - first) // step
+        begins = first + index * step
+        groups.setdefault((tuple(sorted(dims)), begins, min(begins + step, last)), []).append(
+            contact
+        )
+    return {
+        key: {k: V2_SIMULATED[name](contacts, t, c) for k, name, t, c in metrics}
+        for key, contacts in groups.items()
+    }

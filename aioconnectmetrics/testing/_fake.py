@@ -166,10 +166,14 @@ class FakeConnect:
     def _moto_backend(self, region_name: str | None = None) -> Any:
         return connect_backends[_ACCOUNT_ID][region_name or self.region_name]
 
-    def add_instance(self, *, alias: str | None = None, simulate: bool = True) -> str:
+    def add_instance(
+        self, *, alias: str | None = None, simulate: bool = True, traffic: float = 1.0
+    ) -> str:
         """Create an instance through moto's own CreateInstance and return its ID.
 
         With ``simulate=False`` nothing is generated: only the state a test sets exists.
+        `traffic` scales the generated contacts (1.0: about two per queue, channel and
+        5 minutes; weeks of history for hundreds of queues are quicker with less).
         """
         created = self._moto_backend().create_instance(
             identity_management_type="CONNECT_MANAGED",
@@ -184,6 +188,7 @@ class FakeConnect:
                 seed=self.seed,
                 ordinal=len(self.service.instances),
                 simulate=simulate,
+                traffic=traffic,
             )
             self.service.instances[created["Id"]] = (self.region_name, centre)
         return str(created["Id"])

@@ -42,6 +42,7 @@ class Responder(Protocol):
 _ROUTES = {
     ("POST", "metrics/current"): "GetCurrentMetricData",
     ("POST", "metrics/historical"): "GetMetricData",
+    ("POST", "metrics/data"): "GetMetricDataV2",
     ("POST", "metrics/userdata"): "GetCurrentUserData",
     ("GET", "queues-summary"): "ListQueues",
     ("GET", "routing-profiles-summary"): "ListRoutingProfiles",
@@ -50,6 +51,8 @@ _ROUTES = {
 _PATH = re.compile(
     r"^/(metrics/current|metrics/historical|metrics/userdata|queues-summary"
     r"|routing-profiles-summary|users-summary)/(?P<instance>[^/]+)$"
+    # GetMetricDataV2 names its instance in the body (ResourceArn), not the path.
+    r"|^/(metrics/data)$"
 )
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
 
@@ -90,7 +93,10 @@ def shut_down(server: Any, port: int | None) -> None:
 def _install_routes() -> None:
     """Add our operations to moto's Connect URL table (before a server builds its app)."""
     for _, path in _ROUTES:
-        moto_connect_urls.url_paths["{0}/" + path + "/(?P<InstanceId>[^/]+)$"] = _dispatch
+        if path == "metrics/data":
+            moto_connect_urls.url_paths["{0}/" + path + "$"] = _dispatch
+        else:
+            moto_connect_urls.url_paths["{0}/" + path + "/(?P<InstanceId>[^/]+)$"] = _dispatch
 
 
 def _dispatch(
@@ -115,10 +121,11 @@ def error_response(exc: ServiceError) -> tuple[int, dict[str, str], str]:
 def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str]:
     """One HTTP request: the operation from its route, the caller from its signature."""
     match = _PATH.match(request.path)
-    operation = _ROUTES.get((request.method, match.group(1))) if match else None
+    route = (match.group(1) or match.group(3)) if match else None
+    operation = _ROUTES.get((request.method, route or ""))
     if match is None or operation is None:
         return error_response(ServiceError(404, "UnknownOperationException", "Unknown operation"))
-    instance_id = match.group("instance")
+    instance_id = match.group("instance") or ""  # V2: from ResourceArn, by the service
     credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
     access_key, region = credential.groups() if credential else ("anonymous", fake.region_name)
     if request.method == "GET":  # the listings: their parameters are in the query string

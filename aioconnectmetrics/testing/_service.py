@@ -20,6 +20,7 @@ from ._coverage import decline_unsimulated
 from ._faults import FAULTS, FaultRule, ServiceError, invalid
 from ._listings import LISTINGS, listing
 from ._metrics import Ask, current, historical
+from ._metrics_v2 import instance_of_arn, metric_data_v2
 from ._quota import OtherConsumer, TokenBucket
 from ._sim import ContactCentre
 from ._tokens import Chain, Tokens, digest
@@ -29,6 +30,7 @@ from ._userdata import get_current_user_data
 DEFAULT_QUOTAS: Mapping[str, tuple[float, int]] = {
     "GetCurrentMetricData": (5.0, 8),
     "GetMetricData": (5.0, 8),
+    "GetMetricDataV2": (10.0, 10),
     "GetCurrentUserData": (2.0, 5),
     "ListQueues": (2.0, 5),
     "ListRoutingProfiles": (2.0, 5),
@@ -136,6 +138,8 @@ class ConnectService:
         """Answer one request (already admitted), or fail it with the injected `fault`."""
         if fault in FAULTS:
             raise FAULTS[fault]
+        if operation == "GetMetricDataV2":
+            instance_id = instance_of_arn(params, region)
         if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", instance_id):
             raise invalid(f"Invalid InstanceId: {instance_id!r}")
         centre = self.centre(instance_id, region)
@@ -150,6 +154,14 @@ class ConnectService:
             if fault == "drift" and "DataSnapshotTime" in body:
                 body["DataSnapshotTime"] += self.snapshot_interval
             return body
+        if operation == "GetMetricDataV2":
+            results = metric_data_v2(
+                centre,
+                params,
+                now,
+                lambda value, kind: self.resource_id(centre, region, value, kind),
+            )
+            return self.tokens.first_page(Chain(digest(params), results, {}), params, now)
         if operation == "GetCurrentUserData":
             return get_current_user_data(
                 self.tokens,

@@ -35,6 +35,7 @@ _DEFAULT_CONCURRENCY = {"VOICE": 1, "CHAT": 3, "TASK": 2, "EMAIL": 1}
 INITIATIONS = ("INBOUND", "OUTBOUND", "CALLBACK", "API", "TRANSFER")
 OUTCOMES = ("HANDLED", "ABANDONED", "TRANSFERRED")
 
+_HOUR = 3600
 #: A row key: (queue id or None, channel or None, routing profile id or None).
 RowKey = tuple[str | None, str | None, str | None]
 
@@ -146,6 +147,7 @@ class ContactCentre:
         seed: int,
         ordinal: int = 0,
         simulate: bool = True,
+        traffic: float = 1.0,
     ) -> None:
         self.instance_id = instance_id
         self.instance_arn = instance_arn
@@ -153,6 +155,8 @@ class ContactCentre:
         self.ordinal = ordinal
         #: When false, only what a test sets exists: no generated traffic or statuses.
         self.simulate = simulate
+        #: Scales the generated contacts (1.0: about 2 per queue, channel and 5 minutes).
+        self.traffic = traffic
         self.queues: dict[str, Queue] = {}
         self.routing_profiles: dict[str, RoutingProfile] = {}
         self.agents: dict[str, Agent] = {}
@@ -443,49 +447,59 @@ class ContactCentre:
         return float(sum(1 for s, _ in statuses if s in wanted))
 
     # -- historical state ------------------------------------------------------------
-    def _generated(self, queue: Queue, channel: str, interval: int) -> tuple[Contact, ...]:
-        cell = (queue.id, channel, interval)
+    def _generated(self, queue: Queue, channel: str, hour: int) -> tuple[Contact, ...]:
+        """The generated contacts of one queue and channel in one hour (12 intervals)."""
+        cell = (queue.id, channel, hour)
         cached = self._cells.get(cell)
         if cached is not None:
             return cached
-        rng = _rng(self.seed, "hist", queue.id, channel, interval)
-        count = min(int(rng.expovariate(1.0 / (3.0 * queue.load))), 20)
+        rng = _rng(self.seed, "hist", queue.id, channel, hour)
         serving = sorted(self.agents_by_queue().get(queue.id, ()))
-        contacts = []
-        for _ in range(count):
-            outcome = rng.choices(OUTCOMES, (80, 15, 5))[0]
-            initiation = rng.choices(INITIATIONS, (70, 10, 8, 7, 5))[0]
-            queue_time = 0.0 if initiation == "OUTBOUND" else float(rng.randint(1, 400))
-            handled = outcome == "HANDLED"
-            contacts.append(
-                Contact(
-                    queue_id=queue.id,
-                    channel=channel,
-                    enqueued_at=interval * INTERVAL_SECONDS + rng.uniform(0, INTERVAL_SECONDS),
-                    initiation=initiation,
-                    outcome=outcome,
-                    queue_time=queue_time,
-                    interaction_time=float(rng.randint(30, 900)) if handled else 0.0,
-                    hold_time=float(rng.choice((0, 0, 0, rng.randint(5, 120))))
-                    if handled
-                    else 0.0,
-                    acw_time=float(rng.randint(0, 120)) if handled else 0.0,
-                    agent_id=rng.choice(serving) if handled and serving else None,
-                    consulted=rng.random() < 0.05,
-                    agent_hung_up_first=handled and rng.random() < 0.2,
-                    hold_abandon=not handled and rng.random() < 0.1,
-                    transferred_in=initiation == "TRANSFER",
-                    transferred_out=handled and rng.random() < 0.05,
-                    transferred_in_from_queue=initiation == "TRANSFER" and rng.random() < 0.5,
-                    transferred_out_from_queue=outcome == "TRANSFERRED",
-                    missed=rng.choice((0, 0, 0, 0, 1)),
-                )
-            )
-        result = tuple(contacts)
-        if len(self._cells) > 200_000:
+        per_hour = _HOUR // INTERVAL_SECONDS
+        mean = 3.0 * queue.load * self.traffic
+        counts = (
+            [min(int(rng.expovariate(1.0 / mean)), 20) for _ in range(per_hour)]
+            if mean > 0
+            else [0] * per_hour
+        )
+        result = tuple(
+            self._contact(rng, queue, channel, hour * per_hour + offset, serving)
+            for offset, count in enumerate(counts)
+            for _ in range(count)
+        )
+        if len(self._cells) > 500_000:
             self._cells.clear()
         self._cells[cell] = result
         return result
+
+    @staticmethod
+    def _contact(
+        rng: random.Random, queue: Queue, channel: str, interval: int, serving: Sequence[str]
+    ) -> Contact:
+        outcome = rng.choices(OUTCOMES, (80, 15, 5))[0]
+        initiation = rng.choices(INITIATIONS, (70, 10, 8, 7, 5))[0]
+        queue_time = 0.0 if initiation == "OUTBOUND" else float(rng.randint(1, 400))
+        handled = outcome == "HANDLED"
+        return Contact(
+            queue_id=queue.id,
+            channel=channel,
+            enqueued_at=interval * INTERVAL_SECONDS + rng.uniform(0, INTERVAL_SECONDS),
+            initiation=initiation,
+            outcome=outcome,
+            queue_time=queue_time,
+            interaction_time=float(rng.randint(30, 900)) if handled else 0.0,
+            hold_time=float(rng.choice((0, 0, 0, rng.randint(5, 120)))) if handled else 0.0,
+            acw_time=float(rng.randint(0, 120)) if handled else 0.0,
+            agent_id=rng.choice(serving) if handled and serving else None,
+            consulted=rng.random() < 0.05,
+            agent_hung_up_first=handled and rng.random() < 0.2,
+            hold_abandon=not handled and rng.random() < 0.1,
+            transferred_in=initiation == "TRANSFER",
+            transferred_out=handled and rng.random() < 0.05,
+            transferred_in_from_queue=initiation == "TRANSFER" and rng.random() < 0.5,
+            transferred_out_from_queue=outcome == "TRANSFERRED",
+            missed=rng.choice((0, 0, 0, 0, 1)),
+        )
 
     def contacts_between(
         self,
@@ -501,12 +515,12 @@ class ContactCentre:
         wanted_channels = set(channels)
         found: list[Contact] = []
         if self.simulate and end > start:
-            first, last = int(start // INTERVAL_SECONDS), math.ceil(end / INTERVAL_SECONDS)
+            first, last = int(start // _HOUR), math.ceil(end / _HOUR)
             for queue in queues:
                 for channel in queue.channels:
                     if channel in wanted_channels:
-                        for interval in range(first, last):
-                            found.extend(self._generated(queue, channel, interval))
+                        for hour in range(first, last):
+                            found.extend(self._generated(queue, channel, hour))
         wanted_queues = {q.id for q in queues}
         found.extend(
             c

@@ -1,0 +1,137 @@
+"""The GetMetricDataV2 face of `ConnectMetrics`: historical metrics, three months back.
+
+A base class of `ConnectMetrics`, like `DirectoryMethods`: its methods turn their
+arguments into a `V2Request` (`_v2_build.py`) and hand it to `V2Path` (`_v2_fetch.py`)
+over the client's `Pipeline` (cache, directory, fan-out, limiter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from ._checks import CacheMode, check_cache_mode, check_partial
+from ._errors import InvalidRequestError
+from ._pipeline import Pipeline
+from ._transport import Caller
+from ._v2_build import build_v2_request, v2_request_from_kwargs
+from ._v2_fetch import V2Path
+from ._v2_merge import wire_rows
+from ._v2_request import V2Metric
+from ._v2_result import V2Result, check_v2_failures, v2_result_of
+from ._wire import response_metadata
+
+
+class V2Methods:
+    """`get_historical_metrics_v2` and the drop-in `get_metric_data_v2`."""
+
+    _pipeline: Pipeline
+    _partial: bool
+
+    def _open(self) -> Caller:
+        raise NotImplementedError  # ConnectMetrics says whether it is open
+
+    async def get_historical_metrics_v2(
+        self,
+        metrics: Iterable[str | V2Metric],
+        *,
+        start: datetime,
+        end: datetime,
+        interval: str = "TOTAL",
+        time_zone: str | None = None,
+        queues: Iterable[str] | Literal["all"] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
+        agents: Iterable[str] | None = None,
+        channels: Iterable[str] | None = None,
+        filters: Mapping[str, Iterable[str]] | None = None,
+        groupings: Iterable[str] = (),
+        instance_id: str | None = None,
+        partial: bool | None = None,
+        cache: CacheMode = "use",
+    ) -> V2Result:
+        """GetMetricDataV2 metrics for any number of queues, profiles or agents.
+
+        Args:
+            metrics: names (``"AVG_HANDLE_TIME"``), keys with a threshold
+                (``"SERVICE_LEVEL_60"``), or `V2Metric` objects (metric filters too).
+            start: an aware datetime within the last 3 months.
+            end: an aware datetime after `start`, not in the future. FIFTEEN_MIN,
+                THIRTY_MIN and HOUR take any such range (cut into calls of under 3
+                days); DAY, WEEK and TOTAL take under 35 days.
+            interval: FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK or TOTAL (the default:
+                one interval over the whole range).
+            time_zone: the IANA time zone intervals are aligned to (default UTC).
+            queues: queue IDs or ARNs, any number, or ``"all"``.
+            routing_profiles: routing profile IDs or ARNs, any number, or ``"all"``.
+            agents: user IDs or ARNs, any number.
+            channels: VOICE, CHAT, TASK, EMAIL.
+            filters: other filter keys and their values (``{"AGENT_HIERARCHY_LEVEL_ONE":
+                [...]}``); at most 5 filter keys in all, at least one a resource.
+            groupings: up to 4 grouping keys (QUEUE, CHANNEL, ROUTING_PROFILE, AGENT, ...).
+            instance_id: overrides the client's default; an instance ARN spares the one
+                ListQueues call that otherwise learns it (the ARN names the account).
+            partial: return what succeeded instead of raising `PartialResultError`.
+            cache: "use", "refresh" or "bypass", as for `get_current_metrics`; an
+                answer over a final range (ended `CachePolicy.final_after` ago) lives
+                `CachePolicy.final_max_age`.
+
+        Returns:
+            a `V2Result`: rows by dimensions and interval; values combined across calls
+            are marked (``row.is_exact``, ``row.bounds``). See docs/metrics.md.
+
+        Raises:
+            InvalidRequestError: bad input, or a metric with no honest combination
+                across the calls the request needs (before any network call).
+            PartialResultError: some calls failed (unless `partial`).
+            ServiceError, ConnectionFailedError, PaginationError: the call failed.
+        """
+        self._open()
+        pipeline = self._pipeline
+        request = build_v2_request(
+            instance_id=self._instance(instance_id),
+            region=pipeline.where.region,
+            now=pipeline.now(),
+            metrics=metrics,
+            start=start,
+            end=end,
+            interval=interval,
+            time_zone=time_zone,
+            queues=queues,
+            routing_profiles=routing_profiles,
+            agents=agents,
+            channels=channels,
+            filters=filters,
+            groupings=groupings,
+        )
+        allow_partial = self._partial if partial is None else check_partial(partial)
+        mode = check_cache_mode(cache)
+        answer = await V2Path(pipeline).answer(self._open(), request, mode)
+        check_v2_failures(request, answer, allow_partial=allow_partial)
+        return v2_result_of(request, answer)
+
+    async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
+        """Drop-in for aiobotocore's ``get_metric_data_v2``, for any number of values.
+
+        Takes the same keyword arguments (``ResourceArn`` the instance ARN;
+        ``MaxResults`` is the page size; no ``NextToken``; ``Filters`` with any number
+        of values) and returns botocore's response shape with every row of every call
+        and page, combined where several calls gave it, and no ``NextToken``.
+        """
+        call = self._open()
+        pipeline = self._pipeline
+        request = v2_request_from_kwargs(kwargs, region=pipeline.where.region, now=pipeline.now())
+        answer = await V2Path(pipeline).answer(call, request, "use")
+        check_v2_failures(request, answer, allow_partial=False)
+        return {
+            "MetricResults": wire_rows(request, answer.rows),
+            "ResponseMetadata": response_metadata(answer.request_ids),
+        }
+
+    def _instance(self, instance_id: str | None) -> str:
+        chosen = self._pipeline.instance_id if instance_id is None else instance_id
+        if chosen is None:
+            raise InvalidRequestError(
+                "instance_id", None, "give instance_id here or to ConnectMetrics(instance_id)"
+            )
+        return chosen

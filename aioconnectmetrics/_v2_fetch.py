@@ -1,0 +1,154 @@
+"""The GetMetricDataV2 path below the facade: request in, merged answer out.
+
+`V2Path.answer` keys the request (who asks included) and asks the client's cache front,
+as the first two operations do; on a miss it resolves ``"all"`` and the instance ARN
+through the directory, plans the calls (`_v2_plan.py`), runs them concurrently under the
+client's concurrency cap and the operation's own quota (every page followed, a batch
+restarted when its token is rejected or too old), and merges them (`_v2_merge.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import attrs
+
+from ._cache import Answer, fresh_until_v2
+from ._checks import CacheMode
+from ._errors import ConnectMetricsError, InvalidRequestError
+from ._merge import BatchAnswer
+from ._pages import PageChain
+from ._pipeline import Pipeline
+from ._plan import Batch
+from ._transport import Caller
+from ._v2_merge import merge_v2, parse_v2_rows
+from ._v2_plan import V2Call, call_params, combined_dimensions, fetched_metrics, plan_calls
+from ._v2_request import V2Metric, V2Request
+
+OPERATION = "GetMetricDataV2"
+_ALL_QUEUE_TYPES = ("STANDARD", "AGENT")
+
+
+@attrs.frozen
+class _Calls:
+    """Every call of one request: what `FanOut.run` runs, batch by batch."""
+
+    chain: PageChain
+    request: V2Request
+    calls: tuple[V2Call, ...]
+    metrics: tuple[V2Metric, ...]
+    resource_arn: str
+    failures: dict[int, ConnectMetricsError] = attrs.field(factory=dict)
+
+    async def batch(self, batch: Batch) -> BatchAnswer:
+        """One call, every page of it."""
+        params = call_params(
+            self.request, self.calls[batch.index], self.metrics, self.resource_arn
+        )
+        return await self.chain.collect(batch, params)
+
+
+def v2_cache_key(request: V2Request, *, region: str, endpoint: str, identity: str) -> str:
+    """The cache key of a V2 request asked by this identity, through this endpoint."""
+    fields = attrs.asdict(request, recurse=False)
+    fields.pop("page_size")  # the page size does not change the answer
+    fields["metrics"] = [m.key for m in request.metrics]
+    fields["start_time"] = request.start_time.timestamp()
+    fields["end_time"] = request.end_time.timestamp()
+    who = {"region": region, "endpoint": endpoint, "identity": identity}
+    text = json.dumps([OPERATION, fields, who], sort_keys=True)
+    return "acm:v2:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+class V2Path:
+    """GetMetricDataV2 through one client's `Pipeline` (cache, directory, fan-out)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    async def answer(self, call: Caller, request: V2Request, mode: CacheMode) -> Answer:
+        """The merged answer to `request`: from the cache, or fetched."""
+        pipeline = self._pipeline
+
+        async def fetch() -> Answer:
+            return await self.compute(call, request)
+
+        policy = pipeline.front.policy
+        if policy is None or mode == "bypass":
+            with pipeline.deadline():
+                return await pipeline.front.fetch(fetch)
+        where = pipeline.where
+        key = v2_cache_key(
+            request, region=where.region, endpoint=where.endpoint, identity=where.tenant
+        )
+
+        def freshness(answer: Answer, fetched_at: float) -> float:
+            return fresh_until_v2(request.end_time, fetched_at, policy)[0]
+
+        if mode == "use":
+            hit = pipeline.front.hit(key, fetch, fresh_until=freshness, ahead=False)
+            if hit is not None:
+                return hit
+        with pipeline.deadline():
+            return await pipeline.front.get(
+                key, fetch, fresh_until=freshness, refresh=mode == "refresh", ahead=False
+            )
+
+    async def resolve(self, call: Caller, request: V2Request) -> tuple[V2Request, str]:
+        """`request` with ``"all"`` resolved, and its instance ARN (learned if not given)."""
+        pipeline = self._pipeline
+        key = request.unresolved
+        if key is not None:
+            ids = await pipeline.everything(
+                call, request.instance_id, key != "QUEUE", ("STANDARD",)
+            )
+            if not ids:
+                raise InvalidRequestError(
+                    "queues" if key == "QUEUE" else "routing_profiles",
+                    "all",
+                    f"instance {request.instance_id} has none",
+                )
+            request = request.resolved(key, ids)
+        if request.instance_arn is not None:
+            return request, request.instance_arn
+        queues = await pipeline.directory.queues(call, request.instance_id, _ALL_QUEUE_TYPES)
+        if not queues:
+            raise InvalidRequestError(
+                "instance_id",
+                request.instance_id,
+                "the instance has no queue to learn its ARN from: give the instance ARN",
+            )
+        return request, queues[0].arn.split("/queue/")[0]
+
+    async def compute(self, call: Caller, request: V2Request) -> Answer:
+        """Resolve, plan, run every call and merge: one fetch, failures recorded."""
+        pipeline = self._pipeline
+        fanout = pipeline.fanout
+        with pipeline.deadline():
+            request, arn = await self.resolve(call, request)
+            metrics = fetched_metrics(request)
+            calls = plan_calls(request)
+            chain = PageChain(
+                call,
+                OPERATION,
+                grouped=bool(request.groupings),
+                thresholds=False,
+                max_restarts=fanout.max_restarts,
+                clock=fanout.clock,
+                parse=parse_v2_rows,
+            )
+            work = _Calls(chain, request, calls, metrics, arn)
+            batches = [Batch(c.index, tuple(v for _, vs in c.filters for v in vs)) for c in calls]
+            answers = await fanout.run(work, batches)
+        done = [answers[i] for i in sorted(answers)]
+        rows = merge_v2(request, [a.rows for a in done], combined_dimensions(request))
+        return Answer(
+            rows=tuple(rows),
+            snapshots=(),
+            batches=len(done),
+            pages=sum(a.pages for a in done),
+            failures=tuple(sorted(work.failures.items())),
+            failed_queues=tuple((i, batches[i].ids) for i in sorted(work.failures)),
+            request_ids=tuple(a.request_id for a in done if a.request_id),
+        )

@@ -1,0 +1,167 @@
+"""GetMetricDataV2 results: `V2Row` and `V2Result`, the rich API's immutable answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from ._cache import Answer
+from ._merge import Row
+from ._result import PartialResultError
+from ._v2_request import V2Metric, V2Request
+
+
+def _key(metric: str | V2Metric) -> str:
+    return metric.key if isinstance(metric, V2Metric) else metric
+
+
+def _time(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+@attrs.frozen(repr=False)
+class V2Row:
+    """One row: its dimensions, its interval, and a value per metric key (None: no data).
+
+    ``row["AVG_HANDLE_TIME"]``; ``row.dimensions["QUEUE"]``; ``row.is_exact(m)`` is
+    false for a value combined approximately, whose ``row.bounds(m)`` hold the truth.
+    """
+
+    _row: Row
+    _request: V2Request
+
+    @property
+    def dimensions(self) -> Mapping[str, str]:
+        """Grouping key -> value (``QUEUE`` -> its ID, ``QUEUE_ARN``, ...), read-only."""
+        return MappingProxyType(dict(self._row.dims or {}))
+
+    @property
+    def interval_start(self) -> datetime:
+        """The start of the row's interval (UTC)."""
+        interval = self._row.interval
+        return _time(interval[0]) if interval else self._request.start_time
+
+    @property
+    def interval_end(self) -> datetime:
+        """The end of the row's interval (UTC)."""
+        interval = self._row.interval
+        return _time(interval[1]) if interval else self._request.end_time
+
+    @property
+    def values(self) -> Mapping[str, float | None]:
+        """Metric key -> value, read-only."""
+        return MappingProxyType(self._row.values)
+
+    def __getitem__(self, metric: str | V2Metric) -> float | None:
+        return self._row.values[_key(metric)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row.values)
+
+    def __repr__(self) -> str:
+        return (
+            f"V2Row({dict(self._row.dims or {})!r}, {self.interval_start.isoformat()}, "
+            f"values={dict(self._row.values)!r})"
+        )
+
+    def is_exact(self, metric: str | V2Metric) -> bool:
+        """Whether the value is exact (the service's own, or combined exactly)."""
+        key = _key(metric)
+        if key not in self._row.values:
+            raise KeyError(key)
+        return key not in self._row.approximate
+
+    def bounds(self, metric: str | V2Metric) -> tuple[float, float] | None:
+        """(lower, upper) bounds of an approximate value; None if exact."""
+        return self._row.approximate.get(_key(metric))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat dict: dimensions, interval start and end (ISO), then the values."""
+        return (
+            dict(self._row.dims or {})
+            | {
+                "interval_start": self.interval_start.isoformat(),
+                "interval_end": self.interval_end.isoformat(),
+            }
+            | dict(self._row.values)
+        )
+
+
+@attrs.frozen
+class V2Result:
+    """The merged answer of one `get_historical_metrics_v2` call.
+
+    Attributes:
+        rows: one per dimensions and interval, in interval then dimension order.
+        metrics: the metrics asked for, in order.
+        groupings: the groupings asked for.
+        interval: the interval period (``HOUR``, ``TOTAL``, ...).
+        start_time, end_time: the range asked for (UTC).
+        batches: API calls that answered; pages: pages they took.
+        partial: True when some calls failed and this is what the others gave.
+    """
+
+    rows: tuple[V2Row, ...]
+    metrics: tuple[V2Metric, ...]
+    groupings: tuple[str, ...]
+    interval: str
+    start_time: datetime
+    end_time: datetime
+    batches: int = 0
+    pages: int = 0
+    partial: bool = False
+
+    def __iter__(self) -> Iterator[V2Row]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def summary(self) -> V2Row | None:
+        """The one row of an ungrouped TOTAL request (the instance summary), else None."""
+        if self.groupings or len(self.rows) != 1:
+            return None
+        return self.rows[0]
+
+    def by(self, **dimensions: str) -> tuple[V2Row, ...]:
+        """The rows whose dimensions include these (``by(QUEUE=queue_id)``)."""
+        return tuple(
+            r for r in self.rows if all(r.dimensions.get(k) == v for k, v in dimensions.items())
+        )
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Plain dicts, one per row: for JSON or a dataframe."""
+        return [row.to_dict() for row in self.rows]
+
+
+def v2_result_of(request: V2Request, answer: Answer) -> V2Result:
+    """The rich API's result of a merged answer."""
+    return V2Result(
+        rows=tuple(V2Row(r, request) for r in answer.rows),
+        metrics=request.metrics,
+        groupings=request.groupings,
+        interval=request.interval,
+        start_time=request.start_time,
+        end_time=request.end_time,
+        batches=answer.batches,
+        pages=answer.pages,
+        partial=bool(answer.failures),
+    )
+
+
+def check_v2_failures(request: V2Request, answer: Answer, *, allow_partial: bool) -> None:
+    """Raise for failed calls: the first error if none succeeded, else a partial one."""
+    if not answer.failures:
+        return
+    failures = dict(answer.failures)
+    if not answer.batches:
+        raise failures[min(failures)]
+    if not allow_partial:
+        raise PartialResultError(
+            v2_result_of(request, answer), failures, dict(answer.failed_queues)
+        )
