@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -44,7 +45,7 @@ def rows_by_key(result: V2Result) -> dict[Any, Any]:
     }
 
 
-def v2_calls(fake: FakeConnect) -> list[dict[str, Any]]:
+def v2_calls(fake: FakeConnect) -> list[Mapping[str, Any]]:
     """The parameters of every GetMetricDataV2 call's first page."""
     return [
         r.params
@@ -160,7 +161,15 @@ async def test_week_totals_of_get_metric_data_and_v2_agree() -> None:
         queues = fake.add_queues(instance_id, 250)
         v1 = ["CONTACTS_QUEUED", "CONTACTS_HANDLED", "CONTACTS_ABANDONED", "HANDLE_TIME"]
         v1 += ["QUEUED_TIME", "CONTACTS_TRANSFERRED_OUT"]
-        sums: Counter[str] = Counter()
+        sums: dict[str, float] = dict.fromkeys(
+            [
+                "CONTACTS_QUEUED",
+                "CONTACTS_HANDLED",
+                "CONTACTS_ABANDONED",
+                "CONTACTS_TRANSFERRED_OUT",
+            ],
+            0.0,
+        )
         handle, queued_time = 0.0, 0.0
         async with fake.metrics_client(instance_id) as cm:
             for _ in range(14):  # half-days
