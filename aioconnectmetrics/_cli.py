@@ -23,6 +23,7 @@ from ._agents import AgentActivity
 from ._cli_export import add_parser as add_export_parser
 from ._cli_export import run_export
 from ._cli_output import agents, listing, render
+from ._cli_v2 import add_v2_options, render_v2, run_v2
 from ._cli_watch import add_parser as add_watch_parser
 from ._cli_watch import run_watch
 from ._client import ConnectMetrics
@@ -36,7 +37,8 @@ from ._result import PartialResultError
 
 _T = TypeVar("_T")
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
-_DURATION = re.compile(r"^(\d+)([mh])$")
+_DURATION = re.compile(r"^(\d+)([mhd])$")
+_SECONDS = {"m": 60, "h": 3600, "d": 86_400}
 
 
 class _UsageError(Exception):
@@ -60,8 +62,8 @@ def _interval(args: argparse.Namespace) -> tuple[datetime, datetime]:
     if args.last:
         match = _DURATION.fullmatch(args.last)
         if not match:
-            raise _UsageError(f"--last: {args.last!r}; give minutes or hours, such as 30m or 2h")
-        amount = int(match[1]) * (60 if match[2] == "m" else 3600)
+            raise _UsageError(f"--last: {args.last!r}; give minutes, hours or days: 30m, 2h, 7d")
+        amount = int(match[1]) * _SECONDS[match[2]]
         end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         end -= timedelta(minutes=end.minute % 5)
         return end - timedelta(seconds=amount), end
@@ -155,7 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     historical.add_argument(
         "metrics", nargs="+", metavar="METRIC", help="names, or SERVICE_LEVEL_60"
     )
-    historical.add_argument("--last", help="the last 30m, 2h, ... (to the last 5-minute boundary)")
+    historical.add_argument(
+        "--last", help="the last 30m, 2h, 7d, ... (to the last 5-minute boundary)"
+    )
+    add_v2_options(historical)
     historical.add_argument("--start", help="ISO time with zone, on a 5-minute boundary")
     historical.add_argument("--end", help="ISO time with zone, on a 5-minute boundary")
     queues = commands.add_parser("queues", parents=[common], help="list the instance's queues")
@@ -274,7 +279,16 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "watch":
             return await run_watch(cm, args, fmt, out, _selection(args))
         selection = _selection(args) | {"partial": args.partial}
+        if args.command == "historical" and args.v2:
+            try:
+                answer = await run_v2(cm, args, selection, _interval(args))
+            finally:
+                progress.clear()
+            render_v2(answer, fmt, out)
+            return EXIT_PARTIAL if answer.partial else EXIT_OK
         if args.command == "historical":
+            if "routing_profiles" in selection or "agents" in selection:
+                raise _UsageError("--routing-profiles and --agents need --v2 for historical")
             selection["start"], selection["end"] = _interval(args)
         ask = cm.get_current_metrics if args.command == "current" else cm.get_historical_metrics
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -14,9 +14,6 @@ from ._errors import ConnectMetricsError
 from ._merge import Row
 from ._metric import Metric
 from ._request import MetricsRequest
-
-if TYPE_CHECKING:
-    from ._v2_result import V2Result
 
 
 def _key(metric: str | Metric) -> str:
@@ -263,18 +260,27 @@ def build_result(
     )
 
 
-class PartialResultError(ConnectMetricsError):
+class _Partial(Protocol):
+    @property
+    def batches(self) -> int: ...
+
+
+_P = TypeVar("_P", bound=_Partial)
+
+
+class PartialResultError(ConnectMetricsError, Generic[_P]):
     """Some batches failed after retries; others succeeded.
 
     Attributes:
-        partial: the answer merged from the batches that succeeded (marked partial).
+        partial: the answer merged from the batches that succeeded (marked partial):
+            a `MetricsResult`, or a `V2Result` for `get_historical_metrics_v2`.
         failures: batch index -> the error that batch ended with.
         failed_queues: batch index -> the queue (or routing profile) IDs of that batch.
     """
 
     def __init__(
         self,
-        partial: MetricsResult | V2Result,
+        partial: _P,
         failures: Mapping[int, ConnectMetricsError],
         failed_queues: Mapping[int, Sequence[str]],
     ) -> None:

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from aioconnectmetrics._cli import main
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
-from .truth import current_truth, historical_truth
+from .truth import current_truth, historical_truth, v2_truth
 
 
 @pytest.fixture(name="cli_fake")
@@ -300,7 +300,16 @@ def test_demo_prints_the_tour(monkeypatch: pytest.MonkeyPatch) -> None:
         (["current", "AGENTS_ONLINE"], "--queues"),
         (["current", "AGENTS_ONLINE", "--all-queues", "--group-by", "CHANNEL"], "channel filter"),
         (["historical", "CONTACTS_HANDLED", "--all-queues"], "--last"),
-        (["historical", "CONTACTS_HANDLED", "--all-queues", "--last", "5x"], "30m or 2h"),
+        (["historical", "CONTACTS_HANDLED", "--all-queues", "--last", "5x"], "30m, 2h, 7d"),
+        (["historical", "CONTACTS_HANDLED", "--agents", "a-1", "--last", "1h"], "need --v2"),
+        (
+            ["historical", "--v2", "SERVICE_LEVEL", "--all-queues", "--last", "7d"],
+            "needs a threshold",
+        ),
+        (
+            ["historical", "--v2", "CONTACTS_QUEUED", "--all-queues", "--last", "40d"],
+            "shorter than 35 days",
+        ),
         (
             [
                 "historical",
@@ -506,3 +515,71 @@ def test_without_permission_to_list_names_ids_are_shown(
     assert rows[0] == ["queue_id", "CONTACTS_IN_QUEUE"]
     assert {r[0] for r in rows[1:]} == set(queues[:5])
     assert "ListQueues is not allowed" in err
+
+
+@pytest.fixture(name="quiet_fake")
+def _quiet_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, str, list[str]]]:
+    """A fake with 30 quiet queues on the real clock: a week of history stays quick."""
+    with FakeConnect(quotas=None, seed=9) as fake:
+        instance_id = fake.add_instance(traffic=0.05)
+        queues = fake.add_queues(instance_id, 30)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cli")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-secret")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        yield fake, instance_id, queues
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_historical_v2_by_hour_over_the_last_week(
+    fmt: str, quiet_fake: tuple[FakeConnect, str, list[str]]
+) -> None:
+    """``historical --v2 --interval HOUR --last 7d``: every queue-hour with contacts."""
+    fake, instance_id, queues = quiet_fake
+    code, out, err = run(
+        fake,
+        "historical",
+        "CONTACTS_QUEUED",
+        "AVG_HANDLE_TIME",
+        "--v2",
+        "--interval",
+        "HOUR",
+        "--last",
+        "7d",
+        "--all-queues",
+        "--group-by",
+        "QUEUE",
+        "--instance-id",
+        instance_id,
+        "--format",
+        fmt,
+    )
+    assert (code, err) == (0, "")
+    calls = [r for r in fake.requests if r.operation == "GetMetricDataV2"]
+    assert {c.params["Interval"]["IntervalPeriod"] for c in calls} == {"HOUR"}
+    first = min(c.params["StartTime"] for c in calls)
+    last = max(c.params["EndTime"] for c in calls)
+    assert last - first == 7 * 86_400
+    if fmt != "json":
+        assert "AVG_HANDLE_TIME" in out
+        return
+    truth = v2_truth(
+        fake,
+        instance_id,
+        [(n, n, None, "") for n in ("CONTACTS_QUEUED", "AVG_HANDLE_TIME")],
+        queues=queues,
+        start=datetime.fromtimestamp(first, timezone.utc),
+        end=datetime.fromtimestamp(last, timezone.utc),
+        period=3600,
+        groupings=["QUEUE"],
+    )
+    rows = json.loads(out)
+    got = {
+        (
+            (("QUEUE", r["QUEUE"]), ("QUEUE_ARN", r["QUEUE_ARN"])),
+            datetime.fromisoformat(r["interval_start"]).timestamp(),
+            datetime.fromisoformat(r["interval_end"]).timestamp(),
+        ): {"CONTACTS_QUEUED": r["CONTACTS_QUEUED"], "AVG_HANDLE_TIME": r["AVG_HANDLE_TIME"]}
+        for r in rows
+    }
+    assert got == truth
+    assert len(got) > 100

@@ -22,7 +22,19 @@ PACKAGE = Path(aioconnectmetrics.__file__).parent
 
 #: Roles, bottom first (docs/architecture.md): each imports only from itself or below.
 ROLES: list[tuple[str, set[str]]] = [
-    ("foundation", {"_errors", "_catalog", "_quota", "_identity", "_checks", "redis._lua"}),
+    (
+        "foundation",
+        {
+            "_errors",
+            "_catalog",
+            "_quota",
+            "_identity",
+            "_checks",
+            "redis._lua",
+            "_v2_model",
+            "_v2_catalog",
+        },
+    ),
     (
         "model",
         {
@@ -35,6 +47,11 @@ ROLES: list[tuple[str, set[str]]] = [
             "_cache",
             "_wire",
             "_result",
+            "_v2_request",
+            "_v2_build",
+            "_v2_plan",
+            "_v2_merge",
+            "_v2_result",
         },
     ),
     (
@@ -52,8 +69,8 @@ ROLES: list[tuple[str, set[str]]] = [
             "redis.__init__",
         },
     ),
-    ("runtime", {"_roster", "_fanout", "_front", "_pipeline"}),
-    ("facade", {"_client_agents", "_client", "__init__"}),
+    ("runtime", {"_roster", "_fanout", "_front", "_pipeline", "_v2_fetch"}),
+    ("facade", {"_client_agents", "_client_v2", "_client", "__init__"}),
     (
         "tools",
         {
@@ -71,6 +88,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "testing._faults",
             "testing._listings",
             "testing._metrics",
+            "testing._metrics_v2",
             "testing._plugin",
             "testing._quota",
             "testing._records",
