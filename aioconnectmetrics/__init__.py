@@ -41,10 +41,10 @@ from ._limiter import (
 )
 from ._merge import Row
 from ._metric import Metric
-from ._pipeline import ClientStats
 from ._quota import Grant, QuotaModel
 from ._result import MetricRow, MetricsPage, MetricsResult, PartialResultError
 from ._retry import RetryPolicy
+from ._stats import ClientStats
 from ._transport import ConnectClient
 from ._v2_catalog import V2_METRICS, V2Combine, V2Spec
 from ._v2_request import MetricFilter, V2Metric

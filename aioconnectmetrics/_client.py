@@ -24,7 +24,7 @@ from ._client_v2 import V2Methods
 from ._errors import ClientClosedError
 from ._limiter import Limiter, RateLimiter
 from ._metric import Metric
-from ._pipeline import ClientStats, Pipeline, for_streaming
+from ._pipeline import Pipeline, for_streaming
 from ._request import (
     CURRENT_OP,
     HISTORICAL_OP,
@@ -34,6 +34,7 @@ from ._request import (
 )
 from ._result import MetricsPage, MetricsResult
 from ._retry import RetryPolicy
+from ._stats import ClientStats
 from ._transport import Caller, ConnectClient, open_client
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -31,7 +30,7 @@ from ._cache import Answer, CachePolicy, cache_key, fresh_until
 from ._checks import CacheMode, check_count, check_flag, check_positive
 from ._directory import Directory, QueueInfo
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
-from ._errors import ConnectMetricsError, InvalidRequestError
+from ._errors import InvalidRequestError
 from ._fanout import FanOut, within
 from ._front import CacheFront
 from ._identity import credential_identity
@@ -51,6 +50,7 @@ from ._request import (
 from ._result import MetricRow, MetricsPage, MetricsResult, check_failures, result_of
 from ._retry import RetryingCaller, RetryPolicy
 from ._roster import Roster
+from ._stats import Counters
 from ._transport import Caller, ClientCaller, ConnectClient
 from ._wire import botocore_response, response_metadata
 
@@ -66,50 +66,6 @@ def for_streaming(request: MetricsRequest, page_size: object) -> MetricsRequest:
             f"streamed rows must belong to one batch each: group by {request.partition}",
         )
     return attrs.evolve(request, page_size=check_page_size(page_size, "page_size"))
-
-
-@attrs.frozen
-class ClientStats:
-    """Counters of one client, read with `ConnectMetrics.stats`."""
-
-    calls: int = 0
-    pages: int = 0
-    batches: int = 0
-    restarts: int = 0
-    retries: int = 0
-    throttles: int = 0
-    errors: Mapping[str, int] = attrs.field(factory=dict)
-
-
-class Counters:
-    """A client's counters: HTTP attempts and errors, and what the fan-out counts."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-
-    def call(self, operation: str, error: ConnectMetricsError | None) -> None:
-        """One HTTP attempt, and its error (by AWS code) if it failed."""
-        self.counts["calls"] += 1
-        if error is not None:
-            self.errors[getattr(error, "code", type(error).__name__)] += 1
-
-    def retry(self, operation: str, error: BaseException) -> None:
-        """One retry."""
-        self.counts["retries"] += 1
-
-    def stats(self) -> ClientStats:
-        """The counters so far."""
-        counts = self.counts
-        return ClientStats(
-            calls=counts["calls"],
-            pages=counts["pages"],
-            batches=counts["batches"],
-            restarts=counts["restarts"],
-            retries=counts["retries"],
-            throttles=self.errors["ThrottlingException"],
-            errors=dict(self.errors),
-        )
 
 
 @attrs.define
@@ -385,7 +341,20 @@ class Pipeline:
         def freshness(answer: Answer, fetched_at: float) -> float:
             return fresh_until(request, answer, fetched_at, policy)
 
-        ahead = request.operation == CURRENT_OP
+        return await self.cached(
+            key, fetch, freshness, mode, ahead=request.operation == CURRENT_OP
+        )
+
+    async def cached(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[Answer]],
+        freshness: Callable[[Answer, float], float],
+        mode: CacheMode,
+        *,
+        ahead: bool,
+    ) -> Answer:
+        """`fetch`'s answer through the cache front under `key` (mode "use" or "refresh")."""
         if mode == "use":
             hit = self.front.hit(key, fetch, fresh_until=freshness, ahead=ahead)
             if hit is not None:

@@ -16,15 +16,53 @@ from ._metric import Metric
 from ._request import MetricsRequest
 
 
-def _key(metric: str | Metric) -> str:
-    return metric.key if isinstance(metric, Metric) else metric
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+def _key(metric: str | _Keyed) -> str:
+    return metric if isinstance(metric, str) else metric.key
 
 
 _NO_NAMES: Mapping[str, str] = MappingProxyType({})
 
 
+class RowValues:
+    """A row's values by metric key, and which are exact: what every row type shares."""
+
+    _row: Row
+
+    @property
+    def values(self) -> Mapping[str, float | None]:
+        """Metric key -> value, read-only."""
+        return MappingProxyType(self._row.values)
+
+    @property
+    def approximate(self) -> Mapping[str, tuple[float, float] | None]:
+        """Metric key -> bounds (or None), for the approximate values only."""
+        return self._row.approximate
+
+    def __getitem__(self, metric: str | _Keyed) -> float | None:
+        return self._row.values[_key(metric)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row.values)
+
+    def is_exact(self, metric: str | _Keyed) -> bool:
+        """Whether the value is exact (the service's own, or combined exactly)."""
+        key = _key(metric)
+        if key not in self._row.values:
+            raise KeyError(key)
+        return key not in self._row.approximate
+
+    def bounds(self, metric: str | _Keyed) -> tuple[float, float] | None:
+        """(lower, upper) bounds of an approximate value; None if exact or unknown."""
+        return self._row.approximate.get(_key(metric))
+
+
 @attrs.frozen(repr=False)
-class MetricRow:
+class MetricRow(RowValues):
     """One row: its dimensions and a value per metric (``None`` = no data).
 
     Index it by metric name or `Metric`: ``row["AGENTS_ONLINE"]``. Values the library
@@ -72,36 +110,9 @@ class MetricRow:
         """The routing profile's ARN, when grouped by ROUTING_PROFILE."""
         return self._row.routing_profile_arn
 
-    @property
-    def values(self) -> Mapping[str, float | None]:
-        """Metric key -> value, read-only."""
-        return MappingProxyType(self._row.values)
-
-    @property
-    def approximate(self) -> Mapping[str, tuple[float, float] | None]:
-        """Metric key -> bounds (or None), for the approximate values only."""
-        return self._row.approximate
-
-    def __getitem__(self, metric: str | Metric) -> float | None:
-        return self._row.values[_key(metric)]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._row.values)
-
     def __repr__(self) -> str:
         dims = ", ".join(f"{k}={v!r}" for k, v in self._dimensions().items())
         return f"MetricRow({dims}{', ' if dims else ''}values={dict(self._row.values)!r})"
-
-    def is_exact(self, metric: str | Metric) -> bool:
-        """Whether the value is exact (the service's own, or combined exactly)."""
-        key = _key(metric)
-        if key not in self._row.values:
-            raise KeyError(key)
-        return key not in self._row.approximate
-
-    def bounds(self, metric: str | Metric) -> tuple[float, float] | None:
-        """(lower, upper) bounds of an approximate value; None if exact or unknown."""
-        return self._row.approximate.get(_key(metric))
 
     def _dimensions(self) -> dict[str, str]:
         dims = {

@@ -6,7 +6,7 @@ Both end in the checks of `_v2_request.py`; each error names the caller's own fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -136,20 +136,32 @@ def build_v2_request(
     )
 
 
-def _wire_metrics(value: Any) -> list[Any]:
+def _items(value: Any, name: str, shape: str, refused: str, instead: str) -> Iterator[Any]:
+    """(field, dict) of each item of a list of `shape` dicts; `refused` named as such."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidRequestError("Metrics", value, "required: a list of MetricV2 dicts")
-    found = []
-    for i, metric in enumerate(value):
-        field = f"Metrics[{i}]"
-        if not isinstance(metric, Mapping):
-            raise InvalidRequestError(field, metric, "a dict with Name")
-        if "MetricId" in metric:
+        raise InvalidRequestError(name, value, f"required: a list of {shape} dicts")
+    for i, item in enumerate(value):
+        field = f"{name}[{i}]"
+        if not isinstance(item, Mapping):
+            raise InvalidRequestError(field, item, f"a {shape} dict")
+        if refused in item:
             raise InvalidRequestError(
-                f"{field}.MetricId",
-                metric["MetricId"],
-                "not supported by aioconnectmetrics (its combining rules are unknown): give Name",
+                f"{field}.{refused}",
+                item[refused],
+                f"not supported by aioconnectmetrics; {instead}",
             )
+        yield field, item
+
+
+def _wire_metrics(value: Any) -> list[Any]:
+    found = []
+    for field, metric in _items(
+        value,
+        "Metrics",
+        "MetricV2",
+        "MetricId",
+        "give Name (a custom metric's merge rule is unknown)",
+    ):
         unknown = set(metric) - {"Name", "Threshold", "MetricFilters"}
         if unknown:
             raise InvalidRequestError(field, sorted(unknown), "Name, Threshold, MetricFilters")
@@ -175,19 +187,10 @@ def _wire_metrics(value: Any) -> list[Any]:
 
 
 def _wire_filters(value: Any, instance: str, region: str) -> list[tuple[str, tuple[str, ...]]]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidRequestError("Filters", value, "required: a list of FilterV2 dicts")
     found: list[tuple[str, tuple[str, ...]]] = []
-    for i, item in enumerate(value):
-        field = f"Filters[{i}]"
-        if not isinstance(item, Mapping):
-            raise InvalidRequestError(field, item, "a dict with FilterKey and FilterValues")
-        if "StringCondition" in item:
-            raise InvalidRequestError(
-                f"{field}.StringCondition",
-                item["StringCondition"],
-                "not supported by aioconnectmetrics; give FilterValues",
-            )
+    for field, item in _items(
+        value, "Filters", "FilterV2", "StringCondition", "give FilterValues"
+    ):
         key = item.get("FilterKey")
         if key not in FILTER_KEYS:
             raise InvalidRequestError(f"{field}.FilterKey", key, "a FilterV2 key (QUEUE, ...)")

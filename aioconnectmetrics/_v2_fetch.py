@@ -86,14 +86,7 @@ class V2Path:
         def freshness(answer: Answer, fetched_at: float) -> float:
             return fresh_until_v2(request.end_time, fetched_at, policy)[0]
 
-        if mode == "use":
-            hit = pipeline.front.hit(key, fetch, fresh_until=freshness, ahead=False)
-            if hit is not None:
-                return hit
-        with pipeline.deadline():
-            return await pipeline.front.get(
-                key, fetch, fresh_until=freshness, refresh=mode == "refresh", ahead=False
-            )
+        return await pipeline.cached(key, fetch, freshness, mode, ahead=False)
 
     async def resolve(self, call: Caller, request: V2Request) -> tuple[V2Request, str]:
         """`request` with ``"all"`` resolved, and its instance ARN (learned if not given)."""

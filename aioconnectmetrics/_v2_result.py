@@ -11,12 +11,8 @@ import attrs
 
 from ._cache import Answer
 from ._merge import Row
-from ._result import PartialResultError
+from ._result import PartialResultError, RowValues
 from ._v2_request import V2Metric, V2Request
-
-
-def _key(metric: str | V2Metric) -> str:
-    return metric.key if isinstance(metric, V2Metric) else metric
 
 
 def _time(seconds: float) -> datetime:
@@ -24,7 +20,7 @@ def _time(seconds: float) -> datetime:
 
 
 @attrs.frozen(repr=False)
-class V2Row:
+class V2Row(RowValues):
     """One row: its dimensions, its interval, and a value per metric key (None: no data).
 
     ``row["AVG_HANDLE_TIME"]``; ``row.dimensions["QUEUE"]``; ``row.is_exact(m)`` is
@@ -51,33 +47,11 @@ class V2Row:
         interval = self._row.interval
         return _time(interval[1]) if interval else self._request.end_time
 
-    @property
-    def values(self) -> Mapping[str, float | None]:
-        """Metric key -> value, read-only."""
-        return MappingProxyType(self._row.values)
-
-    def __getitem__(self, metric: str | V2Metric) -> float | None:
-        return self._row.values[_key(metric)]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._row.values)
-
     def __repr__(self) -> str:
         return (
             f"V2Row({dict(self._row.dims or {})!r}, {self.interval_start.isoformat()}, "
             f"values={dict(self._row.values)!r})"
         )
-
-    def is_exact(self, metric: str | V2Metric) -> bool:
-        """Whether the value is exact (the service's own, or combined exactly)."""
-        key = _key(metric)
-        if key not in self._row.values:
-            raise KeyError(key)
-        return key not in self._row.approximate
-
-    def bounds(self, metric: str | V2Metric) -> tuple[float, float] | None:
-        """(lower, upper) bounds of an approximate value; None if exact."""
-        return self._row.approximate.get(_key(metric))
 
     def to_dict(self) -> dict[str, Any]:
         """A flat dict: dimensions, interval start and end (ISO), then the values."""

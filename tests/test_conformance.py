@@ -121,6 +121,15 @@ class Context:
             },
             "GetCurrentUserData": {"Filters": {"Queues": q[:10]}},
         }
+        if operation == "GetMetricDataV2":  # names its instance by ARN, in the body
+            return {
+                "ResourceArn": self.fake.centre(self.instance_id).instance_arn,
+                "StartTime": datetime.fromtimestamp(NOW - 3600),
+                "EndTime": datetime.fromtimestamp(NOW),
+                "Interval": {"IntervalPeriod": "HOUR"},
+                "Filters": [{"FilterKey": "QUEUE", "FilterValues": q[:10]}],
+                "Metrics": [{"Name": "CONTACTS_HANDLED"}],
+            }
         return bases.get(operation, {}) | {"InstanceId": self.instance_id}
 
     def call(self, operation: str, params: dict[str, Any], *, validate: bool = True) -> Any:
@@ -282,6 +291,52 @@ MEMBER_VALUES: dict[tuple[str, str], Build] = {
     ("ListRoutingProfiles", "MaxResults"): lambda ctx, p: p | {"MaxResults": 5},
     ("ListUsers", "MaxResults"): lambda ctx, p: p | {"MaxResults": 5},
 }
+
+
+def _v2(**changes: Any) -> Build:
+    return lambda ctx, p: p | changes
+
+
+def _v2_interval(**changes: Any) -> Build:
+    return lambda ctx, p: p | {"Interval": {**p["Interval"], **changes}}
+
+
+_V2_SERVICE_LEVEL = _v2(
+    Metrics=[{"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "LT", "ThresholdValue": 60}]}]
+)
+_V2_METRIC_FILTER = _v2(
+    Metrics=[
+        {
+            "Name": "CONTACTS_HANDLED",
+            "MetricFilters": [
+                {
+                    "MetricFilterKey": "INITIATION_METHOD",
+                    "MetricFilterValues": ["INBOUND"],
+                    "Negate": False,
+                }
+            ],
+        }
+    ]
+)
+MEMBER_VALUES |= {
+    ("GetMetricDataV2", "Interval.TimeZone"): _v2_interval(TimeZone="Europe/Paris"),
+    ("GetMetricDataV2", "Filters[].StringCondition"): _v2(
+        Filters=[{"FilterKey": "QUEUE", "StringCondition": {"Comparison": "NOT_EXISTS"}}]
+    ),
+    ("GetMetricDataV2", "Groupings"): _v2(Groupings=["QUEUE", "CHANNEL"]),
+    ("GetMetricDataV2", "Metrics[].Threshold"): _V2_SERVICE_LEVEL,
+    ("GetMetricDataV2", "Metrics[].Threshold[].Comparison"): _V2_SERVICE_LEVEL,
+    ("GetMetricDataV2", "Metrics[].Threshold[].ThresholdValue"): _V2_SERVICE_LEVEL,
+    ("GetMetricDataV2", "Metrics[].MetricId"): _v2(
+        Metrics=[{"MetricId": "arn:aws:connect:us-east-1:aws:metric/CONTACTS_HANDLED"}]
+    ),
+    ("GetMetricDataV2", "MaxResults"): _v2(MaxResults=5),
+}
+MEMBER_VALUES[("GetMetricDataV2", "Filters[].StringCondition.Comparison")] = MEMBER_VALUES[
+    ("GetMetricDataV2", "Filters[].StringCondition")
+]
+for _path in ("", "[].MetricFilterKey", "[].MetricFilterValues", "[].Negate"):
+    MEMBER_VALUES[("GetMetricDataV2", f"Metrics[].MetricFilters{_path}")] = _V2_METRIC_FILTER
 MEMBER_VALUES[("GetCurrentMetricData", "Filters.ContactFilter")] = MEMBER_VALUES[
     ("GetCurrentUserData", "Filters.ContactFilter")
 ]
@@ -325,6 +380,10 @@ def _enum_value(operation: str, path: str, value: str) -> Build:
         return _filters(ContactFilter={"ContactStates": [value]})
     if path == "QueueTypes":
         return lambda ctx, p: p | {"QueueTypes": [value]}
+    if path == "Interval.IntervalPeriod":
+        return _v2_interval(IntervalPeriod=value)
+    if path == "Filters[].StringCondition.Comparison":
+        return MEMBER_VALUES[(operation, "Filters[].StringCondition")]
     raise AssertionError(f"no request for {operation} {path}={value}: add one here")
 
 
@@ -405,7 +464,7 @@ def test_each_member_and_value(ctx: Context, operation: str, path: str, value: s
 def _with_token(ctx: Context, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     if operation == "GetCurrentMetricData":
         params = params | {"Groupings": ["QUEUE"]}
-    if operation == "GetMetricData":
+    if operation in ("GetMetricData", "GetMetricDataV2"):
         params = params | {"Groupings": ["QUEUE"]}
     first = ctx.call(operation, params | {"MaxResults": 1})
     assert isinstance(first, dict), first
@@ -436,6 +495,8 @@ def _sized(ctx: Context, operation: str, path: str, size: int) -> dict[str, Any]
         return params | {path: size}  # an integer: MaxResults
     values = enum_of(member) or [f"id-{i}" for i in range(size)]
     items: list[Any] = [values[i % len(values)] for i in range(size)]
+    if operation == "GetMetricDataV2":
+        return params | {path: _v2_items(ctx, path, size)}
     if path == "Groupings":
         items = ["QUEUE", "CHANNEL", "QUEUE"][:size]
     if path == "SortCriteria":
@@ -453,6 +514,22 @@ def _sized(ctx: Context, operation: str, path: str, size: int) -> dict[str, Any]
     ):
         return _queues_replaced(name, lambda ctx: items)(ctx, params)
     return _filters(**{name: items})(ctx, params)
+
+
+def _v2_items(ctx: Context, path: str, size: int) -> list[Any]:
+    """`size` distinct filters or groupings the fake simulates (and one more beyond)."""
+    keys = ["QUEUE", "CHANNEL", "ROUTING_PROFILE", "AGENT", "INITIATION_METHOD", "FEATURE"]
+    if path == "Groupings":
+        return keys[:size]
+    values = {
+        "QUEUE": ctx.queues[:10],
+        "CHANNEL": ["VOICE", "CHAT"],
+        "ROUTING_PROFILE": ctx.profiles[:3],
+        "AGENT": ctx.agents[:5],
+        "INITIATION_METHOD": ["INBOUND"],
+        "FEATURE": ["contact_lens_conversational_analytics"],
+    }
+    return [{"FilterKey": k, "FilterValues": values[k]} for k in keys[:size]]
 
 
 @pytest.mark.parametrize(("operation", "path", "size", "within"), list(limit_cases()))

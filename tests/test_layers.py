@@ -33,6 +33,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "redis._lua",
             "_v2_model",
             "_v2_catalog",
+            "_stats",
         },
     ),
     (
@@ -78,6 +79,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "_cli_export",
             "_cli_output",
             "_cli_watch",
+            "_cli_v2",
             "_wallboard",
             "prometheus",
             "_demo",

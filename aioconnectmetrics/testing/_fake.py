@@ -171,9 +171,8 @@ class FakeConnect:
     ) -> str:
         """Create an instance through moto's own CreateInstance and return its ID.
 
-        With ``simulate=False`` nothing is generated: only the state a test sets exists.
-        `traffic` scales the generated contacts (1.0: about two per queue, channel and
-        5 minutes; weeks of history for hundreds of queues are quicker with less).
+        ``simulate=False``: nothing generated, only what a test sets; `traffic` scales
+        the generated contacts (1.0: about two per queue and channel every 5 minutes).
         """
         created = self._moto_backend().create_instance(
             identity_management_type="CONNECT_MANAGED",

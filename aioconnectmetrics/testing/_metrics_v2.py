@@ -6,8 +6,9 @@ THIRTY_MIN and HOUR under 3 days; DAY, WEEK and TOTAL under 35 days; 3 months ba
 not in the future); 1 to 5 filter keys, one of them a resource, at most 100 values across
 them (CHANNEL values not counted); at most 4 groupings; each metric's threshold rules.
 
-What it simulates: filters and groupings by QUEUE, CHANNEL, ROUTING_PROFILE and AGENT
-(a contact's profile is its agent's: a contact no agent handled has none), the metrics
+What it simulates: filters and groupings by QUEUE, CHANNEL, ROUTING_PROFILE, AGENT and
+INITIATION_METHOD (a contact's profile is its agent's: a contact no agent handled has
+none), the metrics
 of `V2_SIMULATED`, defined over the same contacts as GetMetricData's (`_sim.py`), so
 that the two agree wherever they overlap. Intervals start at StartTime and follow each
 other by the period (TimeZone is checked, not applied); rows are the (dimensions,
@@ -29,7 +30,7 @@ from ._faults import invalid
 from ._sim import Contact, ContactCentre, historical_value
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:connect:([a-z0-9-]+):(\d{12}):instance/([A-Za-z0-9-]{1,100})$")
-_SIMULATED_KEYS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE", "AGENT")
+_SIMULATED_KEYS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE", "AGENT", "INITIATION_METHOD")
 
 
 def _sum_over_handled(attribute: Callable[[Contact], float]) -> Callable[..., float | None]:
@@ -216,6 +217,8 @@ def _dimension(centre: ContactCentre, key: str, contact: Contact) -> dict[str, s
         return {"QUEUE": contact.queue_id, "QUEUE_ARN": centre.queues[contact.queue_id].arn}
     if key == "CHANNEL":
         return {"CHANNEL": contact.channel}
+    if key == "INITIATION_METHOD":
+        return {"INITIATION_METHOD": contact.initiation}
     if contact.agent_id is None or contact.agent_id not in centre.agents:
         return None
     if key == "AGENT":
@@ -252,6 +255,8 @@ def metric_data_v2(
     for contact in centre.contacts_between(queues, channels, start, end, now):
         agent = centre.agents.get(contact.agent_id or "")
         if "AGENT" in wanted and (agent is None or agent.id not in wanted["AGENT"]):
+            continue
+        if "INITIATION_METHOD" in wanted and contact.initiation not in wanted["INITIATION_METHOD"]:
             continue
         if "ROUTING_PROFILE" in wanted and (
             agent is None or agent.routing_profile_id not in wanted["ROUTING_PROFILE"]
