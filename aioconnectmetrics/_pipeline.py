@@ -325,43 +325,50 @@ class Pipeline:
         async def fetch() -> Answer:
             return await self.compute(call, request, spread)
 
-        policy = self.front.policy
-        if policy is None or mode == "bypass":
-            with self.deadline():
-                return await self.front.fetch(fetch)
-        where = self.where
-        key = cache_key(
-            request,
-            region=where.region,
-            endpoint=where.endpoint,
-            identity=where.tenant,
-            extra=(spread,),
-        )
-
-        def freshness(answer: Answer, fetched_at: float) -> float:
-            return fresh_until(request, answer, fetched_at, policy)
-
         return await self.cached(
-            key, fetch, freshness, mode, ahead=request.operation == CURRENT_OP
+            fetch,
+            mode,
+            key=lambda where: cache_key(
+                request,
+                region=where.region,
+                endpoint=where.endpoint,
+                identity=where.tenant,
+                extra=(spread,),
+            ),
+            fresh=lambda policy, answer, at: fresh_until(request, answer, at, policy),
+            ahead=request.operation == CURRENT_OP,
         )
 
     async def cached(
         self,
-        key: str,
         fetch: Callable[[], Awaitable[Answer]],
-        freshness: Callable[[Answer, float], float],
         mode: CacheMode,
         *,
+        key: Callable[[Where], str],
+        fresh: Callable[[CachePolicy, Answer, float], float],
         ahead: bool,
     ) -> Answer:
-        """`fetch`'s answer through the cache front under `key` (mode "use" or "refresh")."""
+        """`fetch`'s answer through the cache front (or straight, without a policy).
+
+        `key` names the answer for who asks; `fresh` says until when an answer fetched at
+        a time stays fresh under the policy.
+        """
+        policy = self.front.policy
+        if policy is None or mode == "bypass":
+            with self.deadline():
+                return await self.front.fetch(fetch)
+        name = key(self.where)
+
+        def freshness(answer: Answer, fetched_at: float) -> float:
+            return fresh(policy, answer, fetched_at)
+
         if mode == "use":
-            hit = self.front.hit(key, fetch, fresh_until=freshness, ahead=ahead)
+            hit = self.front.hit(name, fetch, fresh_until=freshness, ahead=ahead)
             if hit is not None:
                 return hit
         with self.deadline():
             return await self.front.get(
-                key, fetch, fresh_until=freshness, refresh=mode == "refresh", ahead=ahead
+                name, fetch, fresh_until=freshness, refresh=mode == "refresh", ahead=ahead
             )
 
     async def compute(self, call: Caller, request: MetricsRequest, spread: float | None) -> Answer:

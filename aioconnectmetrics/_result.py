@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
@@ -329,6 +329,15 @@ def check_failures(
     names: Mapping[str, str] | None = None,
 ) -> None:
     """Raise for failed batches: the first error if none succeeded, else a partial one."""
+    raise_failures(answer, allow_partial, lambda: result_of(request, answer, names))
+
+
+def raise_failures(answer: Answer, allow_partial: bool, partial: Callable[[], _Partial]) -> None:
+    """Raise for failed batches of any operation's answer.
+
+    The first error if no batch succeeded; else, unless `allow_partial`, a
+    `PartialResultError` holding `partial()` (the rendered answer of those that did).
+    """
     if not answer.failures:
         return
     failures = dict(answer.failures)
@@ -336,6 +345,4 @@ def check_failures(
         # Nothing succeeded: the error itself says more than an empty answer.
         raise failures[min(failures)]
     if not allow_partial:
-        raise PartialResultError(
-            result_of(request, answer, names), failures, dict(answer.failed_queues)
-        )
+        raise PartialResultError(partial(), failures, dict(answer.failed_queues))

@@ -74,19 +74,15 @@ class V2Path:
         async def fetch() -> Answer:
             return await self.compute(call, request)
 
-        policy = pipeline.front.policy
-        if policy is None or mode == "bypass":
-            with pipeline.deadline():
-                return await pipeline.front.fetch(fetch)
-        where = pipeline.where
-        key = v2_cache_key(
-            request, region=where.region, endpoint=where.endpoint, identity=where.tenant
+        return await pipeline.cached(
+            fetch,
+            mode,
+            key=lambda where: v2_cache_key(
+                request, region=where.region, endpoint=where.endpoint, identity=where.tenant
+            ),
+            fresh=lambda policy, answer, at: fresh_until_v2(request.end_time, at, policy)[0],
+            ahead=False,
         )
-
-        def freshness(answer: Answer, fetched_at: float) -> float:
-            return fresh_until_v2(request.end_time, fetched_at, policy)[0]
-
-        return await pipeline.cached(key, fetch, freshness, mode, ahead=False)
 
     async def resolve(self, call: Caller, request: V2Request) -> tuple[V2Request, str]:
         """`request` with ``"all"`` resolved, and its instance ARN (learned if not given)."""

@@ -11,7 +11,7 @@ import attrs
 
 from ._cache import Answer
 from ._merge import Row
-from ._result import PartialResultError, RowValues
+from ._result import RowValues, raise_failures
 from ._v2_request import V2Metric, V2Request
 
 
@@ -130,12 +130,4 @@ def v2_result_of(request: V2Request, answer: Answer) -> V2Result:
 
 def check_v2_failures(request: V2Request, answer: Answer, *, allow_partial: bool) -> None:
     """Raise for failed calls: the first error if none succeeded, else a partial one."""
-    if not answer.failures:
-        return
-    failures = dict(answer.failures)
-    if not answer.batches:
-        raise failures[min(failures)]
-    if not allow_partial:
-        raise PartialResultError(
-            v2_result_of(request, answer), failures, dict(answer.failed_queues)
-        )
+    raise_failures(answer, allow_partial, lambda: v2_result_of(request, answer))

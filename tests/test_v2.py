@@ -370,3 +370,49 @@ def test_v2_metrics_are_their_own_type() -> None:
     """A GetMetricData `Metric` is not a V2 metric: it says so."""
     with pytest.raises(InvalidRequestError, match=r"metrics\[0\]"):
         parse_v2_metric(Metric("CONTACTS_QUEUED"), "metrics[0]")
+
+
+async def test_a_rejected_token_restarts_its_call_and_the_quota_is_its_own(
+    fake: FakeConnect, light: str
+) -> None:
+    """A page whose token the service rejects starts its call again; one token per attempt."""
+    queues = fake.add_queues(light, 30)
+    fake.inject_fault("expire", operation="GetMetricDataV2", at=[3])  # the third page
+    kwargs: dict[str, Any] = {
+        "ResourceArn": fake.centre(light).instance_arn,
+        "StartTime": END - timedelta(hours=3),
+        "EndTime": END,
+        "Interval": {"IntervalPeriod": "HOUR"},
+        "Filters": [{"FilterKey": "QUEUE", "FilterValues": queues}],
+        "Groupings": ["QUEUE"],
+        "Metrics": [{"Name": "CONTACTS_QUEUED"}],
+        "MaxResults": 20,
+    }
+    async with fake.metrics_client(light) as cm:
+        response = await cm.get_metric_data_v2(**kwargs)
+        stats = cm.stats
+        buckets = {key[2]: s for key, s in cm.limiter.stats().items()}
+    truth = v2_truth(
+        fake,
+        light,
+        [("CONTACTS_QUEUED", "CONTACTS_QUEUED", None, "")],
+        queues=queues,
+        start=kwargs["StartTime"],
+        end=END,
+        period=3600,
+        groupings=["QUEUE"],
+    )
+    got = {
+        (
+            tuple(sorted(r["Dimensions"].items())),
+            r["MetricInterval"]["StartTime"].timestamp(),
+            r["MetricInterval"]["EndTime"].timestamp(),
+        ): {"CONTACTS_QUEUED": r["Collections"][0].get("Value")}
+        for r in response["MetricResults"]
+    }
+    assert got == truth
+    assert len(truth) > 40  # more than two pages of 20
+    assert stats.restarts == 1
+    sent = [r for r in fake.requests if r.operation == "GetMetricDataV2"]
+    assert buckets["GetMetricDataV2"].acquired == len(sent)
+    assert "GetMetricData" not in buckets
