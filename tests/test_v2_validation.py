@@ -7,6 +7,7 @@ names the caller's field and what is allowed, and no request is sent.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -133,16 +134,6 @@ RICH_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "field", "allowed"), RICH_REFUSALS)
-def test_the_rich_api_refuses_with_the_field_and_what_is_allowed(
-    changes: dict[str, Any], field: str, allowed: str
-) -> None:
-    with pytest.raises(InvalidRequestError) as info:
-        rich(**changes)
-    assert info.value.field == field
-    assert allowed in str(info.value)
-
-
 DROP_IN_REFUSALS = [
     ({"ResourceArn": "abc-123"}, "ResourceArn", "an instance ARN"),
     (
@@ -200,12 +191,16 @@ DROP_IN_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "field", "allowed"), DROP_IN_REFUSALS)
-def test_the_drop_in_refuses_with_botocores_field_names(
-    changes: dict[str, Any], field: str, allowed: str
+@pytest.mark.parametrize(
+    ("build", "changes", "field", "allowed"),
+    [(rich, *case) for case in RICH_REFUSALS] + [(drop_in, *case) for case in DROP_IN_REFUSALS],
+)
+def test_a_refusal_names_the_callers_field_and_what_is_allowed(
+    build: Callable[..., Any], changes: dict[str, Any], field: str, allowed: str
 ) -> None:
+    """The rich API's names (``queues``), or botocore's (``Filters[0].FilterValues``)."""
     with pytest.raises(InvalidRequestError) as info:
-        drop_in(**changes)
+        build(**changes)
     assert info.value.field == field
     assert allowed in str(info.value)
 
