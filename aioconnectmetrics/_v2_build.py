@@ -177,10 +177,11 @@ def _wire_metrics(value: Any) -> list[Any]:
         found.append(
             parse_v2_metric(
                 metric.get("Name"),
-                f"{field}.Name",
+                field,
                 threshold=threshold,
                 comparison=comparison,
                 filters=metric.get("MetricFilters"),
+                parts=("Threshold", "Threshold[0].Comparison", "MetricFilters"),
             )
         )
     return found

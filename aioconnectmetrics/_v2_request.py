@@ -229,9 +229,11 @@ def _metric_filters(value: Any, spec: V2Spec, field: str) -> tuple[MetricFilter,
         key: Any
         values: Any
         negate: Any
+        names = ("key", "values", "negate")
         if isinstance(item, MetricFilter):
             key, values, negate = item.key, item.values, item.negate
-        elif isinstance(item, Mapping):
+        elif isinstance(item, Mapping):  # botocore's MetricFilterV2, and its names
+            names = ("MetricFilterKey", "MetricFilterValues", "Negate")
             key = item.get("MetricFilterKey")
             values, negate = item.get("MetricFilterValues"), item.get("Negate", False)
         else:
@@ -239,17 +241,17 @@ def _metric_filters(value: Any, spec: V2Spec, field: str) -> tuple[MetricFilter,
         if key not in spec.metric_filter_keys:
             allowed = ", ".join(spec.metric_filter_keys) or "none"
             raise InvalidRequestError(
-                f"{here}.key", key, f"metric filter keys {spec.name} allows: {allowed}"
+                f"{here}.{names[0]}", key, f"metric filter keys {spec.name} allows: {allowed}"
             )
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise InvalidRequestError(f"{here}.values", values, "1 to 10 non-empty strings")
+            raise InvalidRequestError(f"{here}.{names[1]}", values, "1 to 10 non-empty strings")
         strings = tuple(values)
         if not 1 <= len(strings) <= MAX_METRIC_FILTER_VALUES or not all(
             isinstance(v, str) and v for v in strings
         ):
-            raise InvalidRequestError(f"{here}.values", strings, "1 to 10 non-empty strings")
+            raise InvalidRequestError(f"{here}.{names[1]}", strings, "1 to 10 non-empty strings")
         if not isinstance(negate, bool):
-            raise InvalidRequestError(f"{here}.negate", negate, "True or False")
+            raise InvalidRequestError(f"{here}.{names[2]}", negate, "True or False")
         found.append(MetricFilter(key, strings, negate))
     return tuple(found)
 
@@ -261,8 +263,14 @@ def parse_v2_metric(
     threshold: Any = None,
     comparison: Any = None,
     filters: Any = None,
+    parts: tuple[str, str, str] = ("threshold", "comparison", "filters"),
 ) -> V2Metric:
-    """A V2 metric from a name, a key (``SERVICE_LEVEL_60``) or a `V2Metric`."""
+    """A V2 metric from a name, a key (``SERVICE_LEVEL_60``) or a `V2Metric`.
+
+    Errors name `field`, or its `parts` (what the caller calls its threshold, comparison
+    and filters) under it.
+    """
+    at_threshold, at_comparison, at_filters = (f"{field}.{part}" for part in parts)
     if isinstance(value, V2Metric):
         name, threshold, comparison = value.name, value.threshold, value.comparison
         filters = value.filters or None
@@ -280,24 +288,22 @@ def parse_v2_metric(
         )
     if not spec.comparisons:
         if threshold is not None or comparison is not None:
-            raise InvalidRequestError(f"{field}.threshold", threshold, f"{name} takes none")
+            raise InvalidRequestError(at_threshold, threshold, f"{name} takes none")
     else:
         if threshold is None:
             raise InvalidRequestError(
-                f"{field}.threshold",
+                at_threshold,
                 None,
                 f"{name} needs a threshold: whole seconds from {THRESHOLD_RANGE[0]} to "
                 f"{THRESHOLD_RANGE[1]} (for example '{name}_60')",
             )
-        threshold = check_threshold(threshold, f"{field}.threshold")
+        threshold = check_threshold(threshold, at_threshold)
         comparison = spec.comparisons[0] if comparison is None else comparison
         if comparison not in spec.comparisons:
             raise InvalidRequestError(
-                f"{field}.comparison", comparison, f"{name} allows {', '.join(spec.comparisons)}"
+                at_comparison, comparison, f"{name} allows {', '.join(spec.comparisons)}"
             )
-    return V2Metric(
-        name, threshold, comparison, _metric_filters(filters, spec, f"{field}.filters")
-    )
+    return V2Metric(name, threshold, comparison, _metric_filters(filters, spec, at_filters))
 
 
 def check_v2_metrics(metrics: Iterable[V2Metric], field: str) -> tuple[V2Metric, ...]:

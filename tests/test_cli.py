@@ -519,7 +519,7 @@ def test_without_permission_to_list_names_ids_are_shown(
 
 @pytest.fixture(name="quiet_fake")
 def _quiet_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, str, list[str]]]:
-    """A fake with 30 quiet queues on the real clock: a week of history stays quick."""
+    """A fake with 30 quiet queues (a twentieth of the traffic) on the real clock."""
     with FakeConnect(quotas=None, seed=9) as fake:
         instance_id = fake.add_instance(traffic=0.05)
         queues = fake.add_queues(instance_id, 30)

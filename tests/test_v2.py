@@ -30,7 +30,7 @@ WEEK = timedelta(days=7)
 
 @pytest.fixture(name="light")
 def _light(fake: FakeConnect) -> str:
-    """An instance with a fifth of the default traffic: a week of 250 queues stays quick."""
+    """An instance with a fifth of the default traffic (fewer contacts to generate)."""
     return fake.add_instance(traffic=0.2)
 
 

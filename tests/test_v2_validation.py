@@ -153,7 +153,29 @@ DROP_IN_REFUSALS = [
         "shorter than 35 days",
     ),
     ({"Metrics": [{"MetricId": "arn:x"}]}, "Metrics[0].MetricId", "give Name"),
-    ({"Metrics": [{"Name": "SERVICE_LEVEL"}]}, "Metrics[0].Name.threshold", "needs a threshold"),
+    ({"Metrics": [{"Name": "SERVICE_LEVEL"}]}, "Metrics[0].Threshold", "needs a threshold"),
+    ({"Metrics": [{"Name": "NOT_A_METRIC"}]}, "Metrics[0]", "GetMetricDataV2 metric"),
+    (
+        {
+            "Metrics": [
+                {"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "GT", "ThresholdValue": 9}]}
+            ]
+        },
+        "Metrics[0].Threshold[0].Comparison",
+        "LT, LTE",
+    ),
+    (
+        {
+            "Metrics": [
+                {
+                    "Name": "CONTACTS_QUEUED",
+                    "MetricFilters": [{"MetricFilterKey": "X", "MetricFilterValues": ["a"]}],
+                }
+            ]
+        },
+        "Metrics[0].MetricFilters[0].MetricFilterKey",
+        "allows: none",
+    ),
     (
         {
             "Metrics": [
