@@ -40,7 +40,8 @@ class RawPage:
 
     batch: int
     page: int
-    rows: tuple[Row, ...]
+    #: `Row`s, or what the chain's `parse` makes of the page (a roster's records).
+    rows: tuple[Any, ...]
     snapshot_time: datetime | None
     restarted: bool
     #: The service's request ID of this page (botocore's ``ResponseMetadata``).
@@ -60,8 +61,9 @@ class PageChain:
         max_restarts: restarts of one batch's chain before it fails.
         clock: seconds, to age continuation tokens.
         token_ttl: how long a token is used after its page arrived.
-        parse: rows from a page's ``MetricResults`` (GetMetricDataV2's); None: the
-            first two operations' (`parse_rows`).
+        parse: rows from a page's results (GetMetricDataV2's rows, GetCurrentUserData's
+            records); None: the first two operations' (`parse_rows`).
+        results_key: where a page holds its results.
     """
 
     call: Caller
@@ -71,7 +73,8 @@ class PageChain:
     max_restarts: int
     clock: Callable[[], float]
     token_ttl: float = TOKEN_LIFETIME_SECONDS - TOKEN_SAFETY_MARGIN
-    parse: Callable[[Sequence[Mapping[str, Any]]], tuple[Row, ...]] | None = None
+    parse: Callable[[Sequence[Mapping[str, Any]]], tuple[Any, ...]] | None = None
+    results_key: str = "MetricResults"
 
     @classmethod
     def of(
@@ -104,7 +107,7 @@ class PageChain:
             snapshot = _utc(response.get("DataSnapshotTime"))
             page = 0
             while True:
-                results = response.get("MetricResults") or ()
+                results = response.get(self.results_key) or ()
                 rows = (
                     self.parse(results)
                     if self.parse is not None

@@ -1,16 +1,15 @@
 """The roster fetch: GetCurrentUserData for any number of queues, profiles or agents.
 
 One request per 100 filter values, run concurrently under the client's concurrency cap
-(and, through the caller, its limiter and retries), each following its pages. A page
-token is used only while young enough (as for the metrics); a rejected or too old token
-starts that batch again from its first page, a bounded number of times. Any batch that
+(and, through the caller, its limiter and retries), each following its pages with the
+metrics' `PageChain`: a page token is used only while young enough; a rejected or too
+old token starts that batch again from its first page, a bounded number of times. Any batch that
 fails fails the call: a list of agents with some of them silently missing would read as
 the truth. The records of every batch then count each agent once (`each_agent_once`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,12 +18,11 @@ import anyio
 import attrs
 
 from ._agents import AgentsRequest, each_agent_once
-from ._catalog import TOKEN_LIFETIME_SECONDS
-from ._errors import ConnectMetricsError, PaginationError, ServiceRejectedError
-from ._pages import TOKEN_SAFETY_MARGIN
+from ._errors import ConnectMetricsError
+from ._pages import PageChain
+from ._plan import Batch
 from ._transport import Caller
 
-logger = logging.getLogger("aioconnectmetrics")
 OPERATION = "GetCurrentUserData"
 
 
@@ -42,39 +40,22 @@ class Roster:
 
 
 async def _batch(
-    call: Caller,
-    params: Mapping[str, Any],
-    index: int,
-    *,
-    max_restarts: int,
-    clock: Callable[[], float],
+    chain: PageChain, params: Mapping[str, Any], batch: Batch
 ) -> tuple[list[Mapping[str, Any]], int, int, str | None]:
     """One batch's records, pages, restarts, and its first page's request ID."""
-    token_ttl = TOKEN_LIFETIME_SECONDS - TOKEN_SAFETY_MARGIN
-    restarts = 0
-    while True:
-        records: list[Mapping[str, Any]] = []
-        response = await call(OPERATION, params)
-        pages, reason = 1, None
-        request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
-        while True:
-            records.extend(response.get("UserDataList") or ())
-            token, received = response.get("NextToken"), clock()
-            if not token:
-                return records, pages, restarts, request_id
-            if clock() - received >= token_ttl:
-                reason = "the token was too old to use"
-                break
-            try:
-                response = await call(OPERATION, {**params, "NextToken": token})
-            except ServiceRejectedError as exc:
-                reason = f"token rejected with {exc.code}"
-                break
-            pages += 1
-        if restarts >= max_restarts:
-            raise PaginationError(index, restarts, reason)
-        restarts += 1
-        logger.info("user data batch %d: restarting its pages (%s)", index, reason)
+    records: list[Mapping[str, Any]] = []
+    pages = restarts = 0
+    request_id = None
+    async for page in chain.pages(batch, params):
+        if page.restarted:  # the records of the chain before are void
+            records.clear()
+            pages = 0
+            restarts += 1
+        if pages == 0:
+            request_id = page.request_id
+        records.extend(page.rows)
+        pages += 1
+    return records, pages, restarts, request_id
 
 
 async def fetch_roster(
@@ -88,6 +69,16 @@ async def fetch_roster(
 ) -> Roster:
     """Every batch of `request` ("all" resolved), each agent once."""
     batches = request.batches()
+    chain = PageChain(
+        call,
+        OPERATION,
+        grouped=False,
+        thresholds=False,
+        max_restarts=max_restarts,
+        clock=clock,
+        parse=tuple,
+        results_key="UserDataList",
+    )
     found: list[Mapping[str, Any]] = []
     totals = Counter[str]()
 
@@ -98,7 +89,7 @@ async def fetch_roster(
         try:
             async with slots:
                 records, pages, restarts, request_id = await _batch(
-                    call, request.params(ids), index, max_restarts=max_restarts, clock=clock
+                    chain, request.params(ids), Batch(index, ids)
                 )
         except ConnectMetricsError as exc:
             failed.append(exc)
