@@ -9,6 +9,7 @@ restarted when its token is rejected or too old), and merges them (`_v2_merge.py
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -125,7 +126,7 @@ class V2Path:
                 thresholds=False,
                 max_restarts=fanout.max_restarts,
                 clock=fanout.clock,
-                parse=parse_v2_rows,
+                parse=functools.partial(parse_v2_rows, metrics=metrics),
             )
             work = _Calls(chain, request, calls, metrics, arn)
             batches = [Batch(c.index, tuple(v for _, vs in c.filters for v in vs)) for c in calls]

@@ -48,8 +48,19 @@ def metric_key(metric: Mapping[str, Any]) -> str:
     return V2Metric(str(metric.get("Name")), whole, comparison, filters).key
 
 
-def parse_v2_rows(results: Iterable[Mapping[str, Any]]) -> tuple[Row, ...]:
-    """A page's ``MetricResults`` as rows (values by metric key, dimensions, interval)."""
+def parse_v2_rows(
+    results: Iterable[Mapping[str, Any]], metrics: Sequence[V2Metric] = ()
+) -> tuple[Row, ...]:
+    """A page's ``MetricResults`` as rows (values by metric key, dimensions, interval).
+
+    A value is keyed by the metric the service echoes with it. When the echo leaves out
+    something the key needs (a threshold, say), the value is that of the one metric asked
+    with its name, or, when several were, of the metric asked in its position.
+    """
+    asked = {m.key for m in metrics}
+    by_name: dict[str, list[str]] = {}
+    for metric in metrics:
+        by_name.setdefault(metric.name, []).append(metric.key)
     rows = []
     for result in results:
         dims = {str(k): str(v) for k, v in (result.get("Dimensions") or {}).items()}
@@ -60,11 +71,17 @@ def parse_v2_rows(results: Iterable[Mapping[str, Any]]) -> tuple[Row, ...]:
             else None
         )
         values: dict[str, float | None] = {}
-        for collection in result.get("Collections") or ():
+        collections = result.get("Collections") or ()
+        for i, collection in enumerate(collections):
+            echoed = collection.get("Metric") or {}
+            key = metric_key(echoed)
+            named = by_name.get(str(echoed.get("Name")), [])
+            if key not in asked and len(named) == 1:
+                key = named[0]
+            elif key not in asked and named and len(collections) == len(metrics):
+                key = metrics[i].key
             value = collection.get("Value")
-            values[metric_key(collection.get("Metric") or {})] = (
-                None if value is None else float(value)
-            )
+            values[key] = None if value is None else float(value)
         rows.append(
             Row(
                 (dims.get("QUEUE"), dims.get("CHANNEL"), dims.get("ROUTING_PROFILE")),
@@ -122,15 +139,15 @@ def merge_v2(
     for rows in answers:
         for row in rows:
             groups.setdefault(v2_key(row), []).append(row)
-    wanted = {m.key for m in request.metrics}
+    wanted = [m.key for m in request.metrics]
     merged = []
     overlap = "QUEUE" in combined
     for key in sorted(groups, key=lambda k: (k[1] or (0.0, 0.0), k[0])):
         parts = groups[key]
         first = parts[0]
         if len(parts) == 1:
-            values = {k: v for k, v in first.values.items() if k in wanted}
-            merged.append(first._replace(values=values))
+            # Every metric asked, in the order asked (None where the service left one out).
+            merged.append(first._replace(values={k: first.values.get(k) for k in wanted}))
             continue
         values, approximate = {}, {}
         for metric in request.metrics:

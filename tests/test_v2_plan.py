@@ -11,7 +11,7 @@ import pytest
 from aioconnectmetrics import InvalidRequestError, MetricFilter, V2Metric
 from aioconnectmetrics._merge import Row
 from aioconnectmetrics._v2_build import build_v2_request
-from aioconnectmetrics._v2_merge import merge_v2
+from aioconnectmetrics._v2_merge import merge_v2, parse_v2_rows
 from aioconnectmetrics._v2_plan import (
     call_params,
     calls_needed,
@@ -222,3 +222,33 @@ def test_rows_of_one_call_are_the_services_own() -> None:
     rows = merge_v2(planned, [[one], [other]], combined_dimensions(planned))
     assert [r.values for r in rows] == [{"SERVICE_LEVEL_60": 55.0}, {"SERVICE_LEVEL_60": 65.0}]
     assert not any(r.approximate for r in rows)
+
+
+def test_values_are_keyed_by_the_metric_asked_when_the_echo_leaves_out_its_threshold() -> None:
+    asked = [V2Metric("SERVICE_LEVEL", 60, "LT"), V2Metric("CONTACTS_QUEUED")]
+    echo = {
+        "Dimensions": {"QUEUE": "q-1"},
+        "MetricInterval": {"Interval": "TOTAL", "StartTime": 0, "EndTime": 60},
+        "Collections": [
+            {"Metric": {"Name": "SERVICE_LEVEL"}, "Value": 80.0},
+            {"Metric": {"Name": "CONTACTS_QUEUED"}, "Value": 5},
+        ],
+    }
+    [parsed] = parse_v2_rows([echo], asked)
+    assert parsed.values == {"SERVICE_LEVEL_60": 80.0, "CONTACTS_QUEUED": 5.0}
+    # Two service levels, echoed without thresholds: the position says which is which.
+    two = [V2Metric("SERVICE_LEVEL", 60, "LT"), V2Metric("SERVICE_LEVEL", 120, "LT")]
+    echo["Collections"] = [
+        {"Metric": {"Name": "SERVICE_LEVEL"}, "Value": 70.0},
+        {"Metric": {"Name": "SERVICE_LEVEL"}, "Value": 90.0},
+    ]
+    [parsed] = parse_v2_rows([echo], two)
+    assert parsed.values == {"SERVICE_LEVEL_60": 70.0, "SERVICE_LEVEL_120": 90.0}
+    assert parsed.dims == {"QUEUE": "q-1"}
+    assert parsed.interval == (0.0, 60.0)
+
+
+def test_a_metric_the_service_left_out_of_a_row_is_none_there() -> None:
+    planned = request(metrics=["CONTACTS_QUEUED", "MAX_QUEUED_TIME"], groupings=["QUEUE"])
+    rows = merge_v2(planned, [[row({"CONTACTS_QUEUED": 2.0}, {"QUEUE": "q"})]], frozenset())
+    assert list(rows[0].values.items()) == [("CONTACTS_QUEUED", 2.0), ("MAX_QUEUED_TIME", None)]
