@@ -281,7 +281,10 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         selection = _selection(args) | {"partial": args.partial}
         if args.command == "historical" and args.v2:
             try:
-                answer = await run_v2(cm, args, selection, _interval(args))
+                times = _interval(args)
+                answer = await _named(
+                    lambda names: run_v2(cm, args, selection, times, names), args.ids, err
+                )
             finally:
                 progress.clear()
             render_v2(answer, fmt, out)

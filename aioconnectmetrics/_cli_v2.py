@@ -2,9 +2,9 @@
 
 ``aioconnectmetrics historical --v2 --interval HOUR --last 7d --all-queues --group-by QUEUE
 CONTACTS_QUEUED AVG_HANDLE_TIME`` asks `get_historical_metrics_v2`; the selection, channels,
-groupings, ``--partial`` and the output formats are the ``historical`` command's. Rows
-show their dimensions (IDs), their interval, and each metric, approximate ones marked
-``~`` with their bounds.
+groupings, ``--partial``, ``--ids`` and the output formats are the ``historical``
+command's. Rows show their dimensions (names where listed, else IDs), their interval,
+and each metric, approximate ones marked ``~`` with their bounds.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def _cell(value: float | None) -> str:
 
 
 def _cells(row: V2Row, metrics: list[str]) -> dict[str, str]:
-    cells = {k: v for k, v in row.dimensions.items() if not k.endswith("_ARN")}
+    # Names for people where listed (--ids, or a role that may not list them: IDs).
+    cells = {k: row.name(k) or v for k, v in row.dimensions.items() if not k.endswith("_ARN")}
     cells["interval"] = f"{row.interval_start:%Y-%m-%d %H:%M}"
     for metric in metrics:
         text = _cell(row[metric])
@@ -89,6 +90,7 @@ async def run_v2(
     args: argparse.Namespace,
     selection: Mapping[str, Any],
     times: tuple[datetime, datetime],
+    names: bool,
 ) -> V2Result:
     """Ask `get_historical_metrics_v2` with the command's arguments."""
     return await cm.get_historical_metrics_v2(
@@ -97,5 +99,6 @@ async def run_v2(
         end=times[1],
         interval=args.interval,
         time_zone=args.time_zone,
+        names=names,
         **selection,
     )

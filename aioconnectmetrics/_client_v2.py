@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from ._checks import CacheMode, check_cache_mode, check_partial
+from ._checks import CacheMode, check_cache_mode, check_flag, check_partial
 from ._errors import InvalidRequestError
 from ._pipeline import Pipeline
 from ._transport import Caller
@@ -49,6 +49,7 @@ class V2Methods:
         instance_id: str | None = None,
         partial: bool | None = None,
         cache: CacheMode = "use",
+        names: bool = False,
     ) -> V2Result:
         """GetMetricDataV2 metrics for any number of queues, profiles or agents.
 
@@ -75,6 +76,9 @@ class V2Methods:
             cache: "use", "refresh" or "bypass", as for `get_current_metrics`; an
                 answer over a final range (ended `CachePolicy.final_after` ago) lives
                 `CachePolicy.final_max_age`.
+            names: name the rows' queues, routing profiles and agents
+                (``row.name("QUEUE")``, ``QUEUE_NAME`` in ``to_dict()``), from the
+                directory's listings (reused for `queue_list_ttl`).
 
         Returns:
             a `V2Result`: rows by dimensions and interval; values combined across calls
@@ -106,9 +110,13 @@ class V2Methods:
         )
         allow_partial = self._partial if partial is None else check_partial(partial)
         mode = check_cache_mode(cache)
-        answer = await V2Path(pipeline).answer(self._open(), request, mode)
+        call = self._open()
+        answer = await V2Path(pipeline).answer(call, request, mode)
         check_v2_failures(request, answer, allow_partial=allow_partial)
-        return v2_result_of(request, answer)
+        labels = None
+        if check_flag("names", names):
+            labels = await V2Path(pipeline).names(call, request)
+        return v2_result_of(request, answer, labels)
 
     async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
         """Drop-in for aiobotocore's ``get_metric_data_v2``, for any number of values.

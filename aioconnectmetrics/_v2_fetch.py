@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Mapping
 
 import attrs
 
@@ -84,6 +85,21 @@ class V2Path:
             fresh=lambda policy, answer, at: fresh_until_v2(request.end_time, at, policy)[0],
             ahead=False,
         )
+
+    async def names(self, call: Caller, request: V2Request) -> Mapping[str, str]:
+        """ID -> name of the queues, routing profiles and agents (user names) of rows.
+
+        Listed only for the groupings asked, from the directory.
+        """
+        pipeline = self._pipeline
+        found: dict[str, str] = {}
+        if {"QUEUE", "ROUTING_PROFILE"} & set(request.groupings):
+            found |= await pipeline.names(call, request.instance_id)
+        if "AGENT" in request.groupings:
+            with pipeline.deadline():
+                users = await pipeline.directory.users(call, request.instance_id)
+            found |= {u.id: u.username for u in users}
+        return found
 
     async def resolve(self, call: Caller, request: V2Request) -> tuple[V2Request, str]:
         """`request` with ``"all"`` resolved, and its instance ARN (learned if not given)."""

@@ -29,11 +29,18 @@ class V2Row(RowValues):
 
     _row: Row
     _request: V2Request
+    #: ID -> name of queues, routing profiles and agents, with ``names=True``.
+    _names: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def dimensions(self) -> Mapping[str, str]:
         """Grouping key -> value (``QUEUE`` -> its ID, ``QUEUE_ARN``, ...), read-only."""
         return MappingProxyType(dict(self._row.dims or {}))
+
+    def name(self, dimension: str) -> str | None:
+        """The name of the row's QUEUE, ROUTING_PROFILE or AGENT (with ``names=True``)."""
+        value = (self._row.dims or {}).get(dimension)
+        return None if value is None else self._names.get(value)
 
     @property
     def interval_start(self) -> datetime:
@@ -54,9 +61,12 @@ class V2Row(RowValues):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A flat dict: dimensions, interval start and end (ISO), then the values."""
+        """A flat dict: dimensions (and their names), interval start and end, the values."""
+        dims = dict(self._row.dims or {})
+        named = {f"{k}_NAME": self._names[v] for k, v in dims.items() if v in self._names}
         return (
-            dict(self._row.dims or {})
+            dims
+            | named
             | {
                 "interval_start": self.interval_start.isoformat(),
                 "interval_end": self.interval_end.isoformat(),
@@ -113,10 +123,12 @@ class V2Result:
         return [row.to_dict() for row in self.rows]
 
 
-def v2_result_of(request: V2Request, answer: Answer) -> V2Result:
-    """The rich API's result of a merged answer."""
+def v2_result_of(
+    request: V2Request, answer: Answer, names: Mapping[str, str] | None = None
+) -> V2Result:
+    """The rich API's result of a merged answer, its rows named by `names` (ID -> name)."""
     return V2Result(
-        rows=tuple(V2Row(r, request) for r in answer.rows),
+        rows=tuple(V2Row(r, request, names or {}) for r in answer.rows),
         metrics=request.metrics,
         groupings=request.groupings,
         interval=request.interval,

@@ -416,3 +416,29 @@ async def test_a_rejected_token_restarts_its_call_and_the_quota_is_its_own(
     sent = [r for r in fake.requests if r.operation == "GetMetricDataV2"]
     assert buckets["GetMetricDataV2"].acquired == len(sent)
     assert "GetMetricData" not in buckets
+
+
+async def test_names_label_queues_profiles_and_agents(fake: FakeConnect, light: str) -> None:
+    populated = fake.populate(light, queues=20)
+    async with fake.metrics_client(light) as cm:
+        result = await cm.get_historical_metrics_v2(
+            ["CONTACTS_HANDLED"],
+            start=END - timedelta(days=1),
+            end=END,
+            queues=list(populated.queue_ids),
+            groupings=["QUEUE", "ROUTING_PROFILE", "AGENT"],
+            names=True,
+        )
+    centre = fake.centre(light)
+    assert len(result) > 20
+    for row in result:
+        agent = centre.agents[row.dimensions["AGENT"]]
+        assert row.name("AGENT") == agent.username
+        assert row.name("QUEUE") == centre.queues[row.dimensions["QUEUE"]].name
+        assert (
+            row.name("ROUTING_PROFILE") == centre.routing_profiles[agent.routing_profile_id].name
+        )
+        assert row.to_dict()["QUEUE_NAME"] == row.name("QUEUE")
+        assert row.name("CHANNEL") is None
+    listed = {r.operation for r in fake.requests} - {"GetMetricDataV2"}
+    assert listed == {"ListQueues", "ListRoutingProfiles", "ListUsers"}
