@@ -115,7 +115,7 @@ def _refusal(metric: V2Metric, combined: frozenset[str]) -> str | None:
     spec = V2_METRICS[metric.name]
     if spec.combine is V2Combine.SCORE:
         return f"{metric.name} (unit {spec.unit}) is a score with no count behind it"
-    if spec.agent_scope and "QUEUE" in combined and spec.combine is not V2Combine.SUM:
+    if spec.agent_scope and "QUEUE" in combined and spec.combine is V2Combine.MEAN:
         return f"{metric.name} is about agents, who serve several queues: the parts overlap"
     return None
 
