@@ -21,7 +21,6 @@ refused here, before any call.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,11 +170,3 @@ def call_params(
     if request.groupings:
         params["Groupings"] = list(request.groupings)
     return params
-
-
-def calls_needed(request: V2Request) -> int:
-    """How many calls the request takes (without planning them)."""
-    filters = _resolved(request)
-    sizes = chunk_sizes(filters)
-    chunks = math.prod(math.ceil(len(v) / sizes[k]) if k in sizes else 1 for k, v in filters if v)
-    return chunks * len(windows(request))

@@ -1,8 +1,8 @@
 """GetMetricDataV2 requests: `V2Metric`, `V2Request`, and their checks. Pure.
 
-Both faces build the same `V2Request`: the rich API from `get_historical_metrics_v2`'s
-arguments (`build_v2_request`), the drop-in from botocore's keyword arguments
-(`v2_request_from_kwargs`, in `_v2_dropin.py`). Every rule is checked here, before any
+Both faces build the same `V2Request` (`_v2_build.py`): the rich API from
+`get_historical_metrics_v2`'s arguments (`build_v2_request`), the drop-in from botocore's
+keyword arguments (`v2_request_from_kwargs`). Every rule is checked here, before any
 request, and an error names the caller's field and what is allowed:
 
 * times: aware, end after start, end not in the future, start within 3 months; DAY,
@@ -10,7 +10,7 @@ request, and an error names the caller's field and what is allowed:
   a day in a time zone is not always 24 hours). A FIFTEEN_MIN, THIRTY_MIN or HOUR range
   of 3 days or more is cut into windows of whole intervals (`_v2_plan.windows`).
 * filters: at most 5 keys, one of them a resource (queue, profile, agent, ...); any
-  number of values (planned into requests of 100, `_v2_plan.chunks`).
+  number of values (planned into calls of 100, `_v2_plan.chunk_sizes`).
 * groupings: at most 4; every metric must allow each resource dimension asked.
 * metrics: from the catalog, each once; a threshold exactly where the metric takes one,
   with a comparison it allows; at most 2 metric filters of the keys it allows; at most
@@ -133,10 +133,6 @@ class V2Request:
     page_size: int = MAX_RESULTS
 
     operation = "GetMetricDataV2"
-
-    def spec(self, metric: V2Metric) -> V2Spec:
-        """The catalog row of one of its metrics."""
-        return V2_METRICS[metric.name]
 
     @property
     def unresolved(self) -> str | None:
