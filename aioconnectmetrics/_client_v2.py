@@ -18,9 +18,20 @@ from ._transport import Caller
 from ._v2_build import build_v2_request, v2_request_from_kwargs
 from ._v2_fetch import V2Path
 from ._v2_merge import wire_rows
-from ._v2_request import V2Metric
+from ._v2_plan import fetched_metrics
+from ._v2_request import V2Metric, V2Request
 from ._v2_result import V2Result, check_v2_failures, v2_result_of
 from ._wire import response_metadata
+
+
+def refuse_early(request: V2Request) -> None:
+    """A metric with no honest combination, refused before any request (listings too).
+
+    With ``"all"``, how many calls the request needs is known only once the instance's
+    queues are listed: the refusal then comes after that listing, before any V2 call.
+    """
+    if request.unresolved is None:
+        fetched_metrics(request)
 
 
 class V2Methods:
@@ -110,6 +121,7 @@ class V2Methods:
         )
         allow_partial = self._partial if partial is None else check_partial(partial)
         mode = check_cache_mode(cache)
+        refuse_early(request)
         call = self._open()
         answer = await V2Path(pipeline).answer(call, request, mode)
         check_v2_failures(request, answer, allow_partial=allow_partial)
@@ -129,6 +141,7 @@ class V2Methods:
         call = self._open()
         pipeline = self._pipeline
         request = v2_request_from_kwargs(kwargs, region=pipeline.where.region, now=pipeline.now())
+        refuse_early(request)
         answer = await V2Path(pipeline).answer(call, request, "use")
         check_v2_failures(request, answer, allow_partial=False)
         return {

@@ -275,6 +275,7 @@ async def test_a_score_with_no_count_is_refused_where_it_would_be_combined(
                 end=END,
                 queues=queues,
             )
+        assert fake.requests == []  # not even the listing that learns the instance ARN
         # Grouped by the cut key, each row comes from one call: no combining, no refusal
         # (the fake then declines a metric it does not simulate, which says it was asked).
         with pytest.raises(Exception, match="NotSimulatedByFake"):
