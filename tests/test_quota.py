@@ -152,6 +152,16 @@ async def test_non_retryable_errors_fail_at_once(fake: FakeConnect) -> None:
     assert len(fake.requests) == 1
 
 
+async def settled(arrived: list[str], quiet: float = 0.5, limit: float = 5.0) -> None:
+    """Wait until no request has arrived for `quiet` seconds (at most `limit`)."""
+    waited, seen, still = 0.0, len(arrived), 0.0
+    while still < quiet and waited < limit:
+        await anyio.sleep(0.05)
+        waited += 0.05
+        still = still + 0.05 if len(arrived) == seen else 0.0
+        seen = len(arrived)
+
+
 @pytest.mark.parametrize("how", ["move_on_after", "fail_after"])
 async def test_cancellation_leaks_no_task_connection_or_token(
     how: str, instance_id: str, fake: FakeConnect
@@ -175,9 +185,14 @@ async def test_cancellation_leaks_no_task_connection_or_token(
         assert open_connections(cm) == 0
         bucket = cm.limiter.bucket(str(cm.identity), "us-east-1", "GetCurrentMetricData")
         assert isinstance(bucket, TokenBucket)
-        # Tokens were taken only for requests that went out; the callers cancelled while
-        # waiting for a token gave theirs back.
-        assert bucket.stats.acquired == len(arrived) < 15
+        # Requests sent just before the cancellation reach the server's threads a little
+        # later on a loaded machine: count them once they have all landed.
+        await settled(arrived)
+        # No request went out without a token; the callers cancelled while waiting for a
+        # token took none (15 batches; the burst of 8 and 0.1 s of refill are far fewer).
+        # A token is spent once its request starts: one cancelled while connecting may
+        # never reach the server, so the two counts need not be equal.
+        assert len(arrived) <= bucket.stats.acquired < 15
     fake.latency = 0.0
 
 
