@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
-from ._cli_output import _records
+from ._cli_output import _cell, _records
 from ._client import ConnectMetrics
 from ._v2_catalog import INTERVALS
 from ._v2_result import V2Result, V2Row
@@ -39,12 +39,6 @@ def add_v2_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--routing-profiles", nargs="+", metavar="ID")
     group.add_argument("--all-routing-profiles", action="store_true", help="every profile")
     group.add_argument("--agents", nargs="+", metavar="ID", help="user IDs or ARNs")
-
-
-def _cell(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
 
 
 def _cells(row: V2Row, metrics: list[str]) -> dict[str, str]:

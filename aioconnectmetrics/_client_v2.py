@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ._checks import CacheMode, check_cache_mode, check_flag, check_partial
-from ._errors import InvalidRequestError
 from ._pipeline import Pipeline
 from ._transport import Caller
 from ._v2_build import build_v2_request, v2_request_from_kwargs
@@ -104,7 +103,7 @@ class V2Methods:
         self._open()
         pipeline = self._pipeline
         request = build_v2_request(
-            instance_id=self._instance(instance_id),
+            instance_id=pipeline.instance(instance_id),
             region=pipeline.where.region,
             now=pipeline.now(),
             metrics=metrics,
@@ -122,12 +121,12 @@ class V2Methods:
         allow_partial = self._partial if partial is None else check_partial(partial)
         mode = check_cache_mode(cache)
         refuse_early(request)
-        call = self._open()
-        answer = await V2Path(pipeline).answer(call, request, mode)
+        call, path = self._open(), V2Path(pipeline)
+        answer = await path.answer(call, request, mode)
         check_v2_failures(request, answer, allow_partial=allow_partial)
         labels = None
         if check_flag("names", names):
-            labels = await V2Path(pipeline).names(call, request)
+            labels = await path.names(call, request)
         return v2_result_of(request, answer, labels)
 
     async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
@@ -148,11 +147,3 @@ class V2Methods:
             "MetricResults": wire_rows(request, answer.rows),
             "ResponseMetadata": response_metadata(answer.request_ids),
         }
-
-    def _instance(self, instance_id: str | None) -> str:
-        chosen = self._pipeline.instance_id if instance_id is None else instance_id
-        if chosen is None:
-            raise InvalidRequestError(
-                "instance_id", None, "give instance_id here or to ConnectMetrics(instance_id)"
-            )
-        return chosen

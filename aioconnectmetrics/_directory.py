@@ -17,6 +17,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from ._request import QUEUE_TYPES
 from ._transport import Caller
 
 
@@ -55,7 +56,6 @@ _LISTS = {
     "ListUsers": "UserSummaryList",
 }
 #: Queue types listed for names: every queue can appear in a result.
-_ALL_QUEUE_TYPES = ("STANDARD", "AGENT")
 
 
 async def list_all(
@@ -136,6 +136,10 @@ class Directory:
 
     async def names(self, call: Caller, instance_id: str) -> Mapping[str, str]:
         """ID -> name of every queue and routing profile of the instance."""
-        queues = await self.queues(call, instance_id, _ALL_QUEUE_TYPES)
+        queues = await self.queues(call, instance_id, QUEUE_TYPES)
         profiles = await self.routing_profiles(call, instance_id)
         return MappingProxyType({q.id: q.name for q in queues} | {p.id: p.name for p in profiles})
+
+    async def usernames(self, call: Caller, instance_id: str) -> Mapping[str, str]:
+        """User ID -> user name of every user of the instance."""
+        return MappingProxyType({u.id: u.username for u in await self.users(call, instance_id)})

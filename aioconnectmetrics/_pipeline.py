@@ -176,7 +176,7 @@ class Pipeline:
     ) -> MetricsRequest:
         """A rich-API request (`build_request`); `instance_id` None: the default one."""
         now = self.now() if operation == HISTORICAL_OP else None
-        instance = self._instance(instance_id)
+        instance = self.instance(instance_id)
         return build_request_memo(
             operation, instance_id=instance, region=self.where.region, now=now, **args
         )
@@ -191,7 +191,8 @@ class Pipeline:
             kwargs, default_instance=self.instance_id, region=self.where.region, now=self.now()
         )
 
-    def _instance(self, instance_id: str | None) -> str:
+    def instance(self, instance_id: str | None) -> str:
+        """`instance_id`, or the client's default when None."""
         # Only None means "the default": an empty string is a bad ID, said so later.
         chosen = self.instance_id if instance_id is None else instance_id
         if chosen is None:
@@ -229,6 +230,11 @@ class Pipeline:
         with self.deadline():
             return await self.directory.names(call, instance_id)
 
+    async def usernames(self, call: Caller, instance_id: str) -> Mapping[str, str]:
+        """User ID -> user name of the instance's users (from the directory)."""
+        with self.deadline():
+            return await self.directory.usernames(call, instance_id)
+
     async def response(self, call: Caller, request: MetricsRequest) -> dict[str, Any]:
         """The drop-in API's response, in botocore's shape."""
         answer = await self.answer(call, request, None, "use")
@@ -255,7 +261,7 @@ class Pipeline:
         listed: Callable[[Caller, str], Awaitable[_T]],
     ) -> _T:
         """One of the directory's listings (`listed`) of an instance (None: the default)."""
-        instance = check_instance_id(self._instance(instance_id))
+        instance = check_instance_id(self.instance(instance_id))
         with self.deadline():
             return await listed(call, instance)
 
@@ -263,7 +269,7 @@ class Pipeline:
     def agents_request(self, instance_id: str | None, **args: Any) -> AgentsRequest:
         """A rich `get_agents` request (`build_agents_request`)."""
         return build_agents_request(
-            instance_id=self._instance(instance_id), region=self.where.region, **args
+            instance_id=self.instance(instance_id), region=self.where.region, **args
         )
 
     def user_data_request(self, kwargs: Mapping[str, Any]) -> AgentsRequest:
@@ -291,9 +297,7 @@ class Pipeline:
         usernames: Mapping[str, str] = {}
         if names:
             labels = await self.names(call, request.instance_id)
-            with self.deadline():
-                users = await self.directory.users(call, request.instance_id)
-            usernames = {u.id: u.username for u in users}
+            usernames = await self.usernames(call, request.instance_id)
         return AgentsResult(
             agents=tuple(parse_agent(r, labels, usernames) for r in roster.records),
             batches=roster.batches,

@@ -210,7 +210,8 @@ def check_page_size(value: Any, field: str) -> int:
     return value
 
 
-def _time(value: Any, field: str) -> datetime:
+def aware_time(value: Any, field: str) -> datetime:
+    """An aware datetime (or epoch seconds), in UTC."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             value = datetime.fromtimestamp(value, timezone.utc)
@@ -220,7 +221,11 @@ def _time(value: Any, field: str) -> datetime:
         raise InvalidRequestError(field, value, "expected an aware datetime (or epoch seconds)")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidRequestError(field, value, "the datetime must be timezone-aware")
-    moment: datetime = value.astimezone(timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _time(value: Any, field: str) -> datetime:
+    moment = aware_time(value, field)
     if moment.timestamp() % INTERVAL_SECONDS:
         raise InvalidRequestError(field, moment.isoformat(), "must fall on a 5-minute boundary")
     return moment

@@ -23,13 +23,13 @@ from ._merge import BatchAnswer
 from ._pages import PageChain
 from ._pipeline import Pipeline
 from ._plan import Batch
+from ._request import QUEUE_TYPES
 from ._transport import Caller
 from ._v2_merge import merge_v2, parse_v2_rows
 from ._v2_plan import V2Call, call_params, combined_dimensions, fetched_metrics, plan_calls
 from ._v2_request import V2Metric, V2Request
 
 OPERATION = "GetMetricDataV2"
-_ALL_QUEUE_TYPES = ("STANDARD", "AGENT")
 
 
 @attrs.frozen
@@ -96,9 +96,7 @@ class V2Path:
         if {"QUEUE", "ROUTING_PROFILE"} & set(request.groupings):
             found |= await pipeline.names(call, request.instance_id)
         if "AGENT" in request.groupings:
-            with pipeline.deadline():
-                users = await pipeline.directory.users(call, request.instance_id)
-            found |= {u.id: u.username for u in users}
+            found |= await pipeline.usernames(call, request.instance_id)
         return found
 
     async def resolve(self, call: Caller, request: V2Request) -> tuple[V2Request, str]:
@@ -118,7 +116,7 @@ class V2Path:
             request = request.resolved(key, ids)
         if request.instance_arn is not None:
             return request, request.instance_arn
-        queues = await pipeline.directory.queues(call, request.instance_id, _ALL_QUEUE_TYPES)
+        queues = await pipeline.directory.queues(call, request.instance_id, QUEUE_TYPES)
         if not queues:
             raise InvalidRequestError(
                 "instance_id",

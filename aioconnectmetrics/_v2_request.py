@@ -22,15 +22,16 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from ._catalog import CHANNELS, MAX_RESULTS, THRESHOLD_RANGE
+from ._checks import check_strings
 from ._errors import InvalidRequestError
 from ._metric import check_threshold
-from ._request import normalise_resources
+from ._request import aware_time, normalise_resources
 from ._v2_catalog import (
     GROUPING_KEYS,
     INTERVALS,
@@ -146,19 +147,6 @@ class V2Request:
 
 
 # -- times ---------------------------------------------------------------------------------
-def _moment(value: Any, field: str) -> datetime:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            value = datetime.fromtimestamp(value, timezone.utc)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise InvalidRequestError(field, value, "a finite epoch time in range") from exc
-    if not isinstance(value, datetime):
-        raise InvalidRequestError(field, value, "expected an aware datetime (or epoch seconds)")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidRequestError(field, value, "the datetime must be timezone-aware")
-    return value.astimezone(timezone.utc)
-
-
 def months_before(moment: datetime, months: int) -> datetime:
     """The same day and time `months` calendar months earlier (clamped to month end)."""
     month = moment.month - 1 - months
@@ -175,7 +163,7 @@ def check_v2_times(
     start_field, end_field, interval_field = fields
     if not isinstance(interval, str) or interval not in INTERVALS:
         raise InvalidRequestError(interval_field, interval, f"one of {', '.join(INTERVALS)}")
-    start_time, end_time = _moment(start, start_field), _moment(end, end_field)
+    start_time, end_time = aware_time(start, start_field), aware_time(end, end_field)
     if end_time <= start_time:
         raise InvalidRequestError(end_field, end_time.isoformat(), f"must be after {start_field}")
     if end_time > now:
@@ -325,13 +313,11 @@ def check_filter_values(
         return normalise_resources(
             values, field=field, kind=RESOURCE_KINDS[key], instance_id=instance_id, region=region
         )
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-        raise InvalidRequestError(field, values, "expected a list of strings")
-    items = tuple(dict.fromkeys(values))
+    items = tuple(dict.fromkeys(check_strings(field, values)))
     if not items:
         raise InvalidRequestError(field, [], "give at least one value")
     for item in items:
-        if not isinstance(item, str) or not 1 <= len(item) <= _MAX_VALUE_LENGTH:
+        if not 1 <= len(item) <= _MAX_VALUE_LENGTH:
             raise InvalidRequestError(field, item, "strings of 1 to 250 characters")
         if key == "CHANNEL" and item not in CHANNELS:
             raise InvalidRequestError(field, item, f"channels: {', '.join(CHANNELS)}")

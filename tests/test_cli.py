@@ -19,15 +19,20 @@ from .conftest import NOW
 from .truth import current_truth, historical_truth, v2_truth
 
 
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's credentials, from the standard chain: dummy keys for the fake."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cli")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-secret")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
 @pytest.fixture(name="cli_fake")
 def _cli_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, str, list[str]]]:
     """A fake with 150 queues on the real clock; the CLI's credentials point at it."""
     with FakeConnect(quotas=None, seed=9) as fake:
         instance_id = fake.add_instance()
         queues = list(fake.populate(instance_id, queues=150).queue_ids)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cli")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-secret")
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        credentials(monkeypatch)
         yield fake, instance_id, queues
 
 
@@ -523,9 +528,7 @@ def _quiet_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, 
     with FakeConnect(quotas=None, seed=9) as fake:
         instance_id = fake.add_instance(traffic=0.05)
         queues = fake.add_queues(instance_id, 30)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cli")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli-secret")
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        credentials(monkeypatch)
         yield fake, instance_id, queues
 
 
