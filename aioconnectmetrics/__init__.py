@@ -7,14 +7,18 @@ number of filter values and any range of its three months; and the agents themse
 (``GetCurrentUserData``), each once. See ``docs/``.
 """
 
+import logging
+
 from ._agents import Agent, AgentActivity, AgentContact, AgentsResult
 from ._backend import CacheBackend, MemoryBackend, entry_from_json, entry_to_json
+from ._boto import BotoFace
 from ._cache import Answer, CacheEntry, CachePolicy, CacheStats
 from ._catalog import CHANNELS
 from ._checks import CacheMode
 from ._client import ConnectMetrics
 from ._directory import QueueInfo, RoutingProfileInfo, UserInfo
 from ._errors import (
+    AccessDeniedError,
     BackendUnavailableError,
     ClientClosedError,
     ConfigurationError,
@@ -22,6 +26,7 @@ from ._errors import (
     ConnectMetricsError,
     DeadlineExceededError,
     InvalidRequestError,
+    InvalidSettingError,
     PaginationError,
     ResourceNotFoundError,
     ServiceError,
@@ -36,6 +41,7 @@ from ._limiter import (
     Bucket,
     BucketStats,
     Limiter,
+    LimiterStats,
     RateLimiter,
     TokenBucket,
 )
@@ -51,6 +57,7 @@ from ._v2_request import MetricFilter, V2Metric
 from ._v2_result import V2Result, V2Row
 
 __all__ = [
+    "AccessDeniedError",
     "Adaptation",
     "Agent",
     "AgentActivity",
@@ -58,6 +65,7 @@ __all__ = [
     "AgentsResult",
     "Answer",
     "BackendUnavailableError",
+    "BotoFace",
     "Bucket",
     "BucketStats",
     "CHANNELS",
@@ -76,7 +84,9 @@ __all__ = [
     "DeadlineExceededError",
     "Grant",
     "InvalidRequestError",
+    "InvalidSettingError",
     "Limiter",
+    "LimiterStats",
     "MemoryBackend",
     "Metric",
     "MetricFilter",
@@ -109,3 +119,8 @@ __all__ = [
     "entry_from_json",
     "entry_to_json",
 ]
+
+# A library's records go where the application sends them, and nowhere by default:
+# without this, an application that configured no logging would see our warnings on
+# stderr through Python's last-resort handler.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

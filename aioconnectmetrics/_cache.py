@@ -30,7 +30,13 @@ from typing import Literal
 import attrs
 
 from ._catalog import INTERVAL_SECONDS, TOKEN_LIFETIME_SECONDS
-from ._checks import check_count, fraction_or_none, positive_or_none, positive_zero_or_none
+from ._checks import (
+    check_count,
+    fraction_or_none,
+    positive_or_none,
+    positive_zero_or_none,
+    settings_checked,
+)
 from ._errors import ConnectMetricsError
 from ._merge import Row
 from ._request import CURRENT_OP, MetricsRequest
@@ -73,7 +79,8 @@ class CachePolicy:
 
     @max_rows.validator
     def _check_rows(self, attribute: attrs.Attribute[int], value: object) -> None:
-        check_count("max_rows", value, minimum=1)
+        with settings_checked():
+            check_count("max_rows", value, minimum=1)
 
 
 @attrs.frozen

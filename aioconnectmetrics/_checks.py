@@ -7,14 +7,15 @@ runs. attrs validators built on them are here too.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
 import attrs
 
-from ._errors import InvalidRequestError
+from ._errors import InvalidRequestError, InvalidSettingError
 
 
 def check_count(field: str, value: object, *, minimum: int) -> int:
@@ -82,6 +83,19 @@ def check_choices(
     return tuple(items)
 
 
+@contextlib.contextmanager
+def settings_checked() -> Iterator[None]:
+    """Checks of a constructor's settings: what they refuse is an `InvalidSettingError`.
+
+    The checks above serve requests and settings alike; a refused setting is a
+    configuration error (the object cannot be built), not a bad request.
+    """
+    try:
+        yield
+    except InvalidRequestError as exc:
+        raise InvalidSettingError(exc.field, exc.value, exc.allowed) from None
+
+
 # -- options of a call ---------------------------------------------------------------------
 CacheMode = Literal["use", "refresh", "bypass"]
 CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "bypass")
@@ -109,20 +123,23 @@ def check_spread(value: object) -> float | None:
     return check_non_negative("max_spread", seconds, "finite seconds (or a timedelta) >= 0")
 
 
-# -- attrs validators: None is allowed where the field says so ---------------------------
+# -- attrs validators of settings: None is allowed where the field says so ----------------
 def positive_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A positive number, or None."""
     if value is not None:
-        check_positive(attribute.name, value)
+        with settings_checked():
+            check_positive(attribute.name, value)
 
 
 def positive_zero_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A positive number, 0, or None."""
     if value is not None and value != 0:
-        check_positive(attribute.name, value)
+        with settings_checked():
+            check_positive(attribute.name, value)
 
 
 def fraction_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A fraction in [0, 1), or None."""
     if value is not None:
-        check_fraction(attribute.name, value)
+        with settings_checked():
+            check_fraction(attribute.name, value)

@@ -23,15 +23,15 @@ from ._agents import AgentActivity
 from ._cli_export import add_parser as add_export_parser
 from ._cli_export import run_export
 from ._cli_output import agents, listing, render
-from ._cli_v2 import add_v2_options, render_v2, run_v2
+from ._cli_v2 import add_v2_options, period, render_v2, run_v2
 from ._cli_watch import add_parser as add_watch_parser
 from ._cli_watch import run_watch
 from ._client import ConnectMetrics
 from ._errors import (
+    AccessDeniedError,
     ConfigurationError,
     ConnectMetricsError,
     InvalidRequestError,
-    ServiceError,
 )
 from ._result import PartialResultError
 
@@ -282,6 +282,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "historical" and args.v2:
             try:
                 times = _interval(args)
+                args.period = period(args, err)
                 answer = await _named(
                     lambda names: run_v2(cm, args, selection, times, names), args.ids, err
                 )
@@ -345,9 +346,7 @@ async def _named(ask: Callable[[bool], Awaitable[_T]], ids: bool, err: TextIO) -
         return await ask(False)
     try:
         return await ask(True)
-    except ServiceError as exc:
-        if exc.code != "AccessDeniedException":
-            raise
+    except AccessDeniedError as exc:
         err.write(f"note: {exc.operation} is not allowed, so IDs are shown (--ids skips names)\n")
         return await ask(False)
 

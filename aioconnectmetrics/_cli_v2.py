@@ -1,6 +1,6 @@
 """``historical --v2``: GetMetricDataV2 from the command line.
 
-``aioconnectmetrics historical --v2 --interval HOUR --last 7d --all-queues --group-by QUEUE
+``aioconnectmetrics historical --v2 --period HOUR --last 7d --all-queues --group-by QUEUE
 CONTACTS_QUEUED AVG_HANDLE_TIME`` asks `get_historical_metrics_v2`; the selection, channels,
 groupings, ``--partial``, ``--ids`` and the output formats are the ``historical``
 command's. Rows show their dimensions (names where listed, else IDs), their interval,
@@ -30,10 +30,14 @@ def add_v2_options(parser: argparse.ArgumentParser) -> None:
         help="ask GetMetricDataV2: 3 months back, intervals, more metrics (docs/metrics.md)",
     )
     group.add_argument(
-        "--interval",
+        "--period",
         choices=tuple(INTERVALS),
         default="TOTAL",
-        help="the interval of each row (default TOTAL: one over the whole range)",
+        help="the interval period of each row (default TOTAL: one over the whole range)",
+    )
+    # Before 0.2 this was --interval, which every other command takes in seconds.
+    group.add_argument(
+        "--interval", dest="old_period", choices=tuple(INTERVALS), help=argparse.SUPPRESS
     )
     group.add_argument("--time-zone", help="IANA time zone intervals align to (default UTC)")
     group.add_argument("--routing-profiles", nargs="+", metavar="ID")
@@ -79,6 +83,17 @@ def render_v2(result: V2Result, fmt: str, out: TextIO) -> None:
         out.write("~ approximate (combined across calls): bounds in brackets\n")
 
 
+def period(args: argparse.Namespace, err: TextIO) -> str:
+    """The interval period asked: ``--period``, or the deprecated ``--interval``, noted."""
+    if args.old_period is None:
+        return str(args.period)
+    err.write(
+        "note: historical --v2 --interval is deprecated: use --period "
+        "(--interval is seconds, as in watch); it goes in 0.3\n"
+    )
+    return str(args.old_period)
+
+
 async def run_v2(
     cm: ConnectMetrics,
     args: argparse.Namespace,
@@ -91,7 +106,7 @@ async def run_v2(
         args.metrics,
         start=times[0],
         end=times[1],
-        interval=args.interval,
+        interval=args.period,
         time_zone=args.time_zone,
         names=names,
         **selection,

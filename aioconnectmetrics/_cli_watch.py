@@ -49,7 +49,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _quota(cm: ConnectMetrics) -> str:
-    for (_, _, operation), bucket in cm.limiter.stats().items():
+    for (_, _, operation), bucket in cm.limiter.stats.items():
         if operation == "GetCurrentMetricData":
             return (
                 f"quota {bucket.rate:.1f}/s, waited {bucket.waited_seconds:.1f} s, "

@@ -2,13 +2,15 @@
 
 Each public method turns its arguments into a `MetricsRequest` (`_request.py`, or
 `_dropin.py` for aiobotocore's keyword arguments) and hands it to the client's
-`Pipeline`; what comes back is rendered for the face that asked.
+`Pipeline`; what comes back is rendered for the face that asked. The drop-in face lives
+under ``cm.boto`` (`_boto.py`); its old names on the client itself are deprecated.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -17,8 +19,15 @@ from typing import Any, Literal
 from aiobotocore.session import AioSession
 
 from ._backend import CacheBackend, MemoryBackend
+from ._boto import BotoFace
 from ._cache import CachePolicy, CacheStats
-from ._checks import CacheMode, check_cache_mode, check_partial, check_spread
+from ._checks import (
+    CacheMode,
+    check_cache_mode,
+    check_partial,
+    check_spread,
+    settings_checked,
+)
 from ._client_agents import DirectoryMethods
 from ._client_v2 import V2Methods
 from ._errors import ClientClosedError
@@ -92,9 +101,23 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         clock: Callable[[], float] = time.time,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        if instance_id is not None:
-            check_instance_id(instance_id)
-        self.instance_id = instance_id
+        with settings_checked():
+            if instance_id is not None:
+                check_instance_id(instance_id)
+            self._partial = check_partial(partial)
+            self._pipeline = Pipeline.build(
+                backend=cache_backend,
+                cache=cache,
+                clock=clock,
+                lease_ttl=lease_ttl,
+                max_concurrency=max_concurrency,
+                pagination_restarts=pagination_restarts,
+                queue_list_ttl=queue_list_ttl,
+                on_progress=on_progress,
+                deadline=lambda: self._retry.deadline,
+                instance_id=instance_id,
+            )
+        self._instance_id = instance_id
         self._client_kwargs = {
             "region_name": region_name,
             "endpoint_url": endpoint_url,
@@ -106,26 +129,56 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         self._client = client
         self._borrowed = client is not None
         self._max_concurrency = max_concurrency
-        self._partial = check_partial(partial)
-        self.cache_policy = cache
-        self.limiter: Limiter = limiter if limiter is not None else RateLimiter()
-        self.retry = retry if retry is not None else RetryPolicy()
-        self.identity: str | None = None
-        self.clock = clock
-        self._pipeline = Pipeline.build(
-            backend=cache_backend,
-            cache=cache,
-            clock=clock,
-            lease_ttl=lease_ttl,
-            max_concurrency=max_concurrency,
-            pagination_restarts=pagination_restarts,
-            queue_list_ttl=queue_list_ttl,
-            on_progress=on_progress,
-            deadline=lambda: self.retry.deadline,
-            instance_id=instance_id,
-        )
+        self._cache_policy = cache
+        self._limiter: Limiter = limiter if limiter is not None else RateLimiter()
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._identity: str | None = None
+        self._clock = clock
         self._stack: contextlib.AsyncExitStack | None = None
+        self._opening = False
         self._caller: Caller | None = None
+        self._boto = BotoFace(self._pipeline, self._open)
+
+    # -- settings: read-only once built, since the parts were made from them ---------
+    @property
+    def instance_id(self) -> str | None:
+        """The default instance of every call (None: each call names its own)."""
+        return self._instance_id
+
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter whose buckets this client's requests take tokens from."""
+        return self._limiter
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy: attempts, backoff, and the deadline of a call."""
+        return self._retry
+
+    @property
+    def cache_policy(self) -> CachePolicy | None:
+        """The cache policy (None: no cache, no single-flight)."""
+        return self._cache_policy
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The wall clock the client reads (seconds since the epoch)."""
+        return self._clock
+
+    @property
+    def identity(self) -> str | None:
+        """Whose quota the client spends (a non-secret hash), once open; None before."""
+        return self._identity
+
+    @property
+    def boto(self) -> BotoFace:
+        """The drop-in face: aiobotocore's methods and shapes, for any number of queues.
+
+        ``await cm.boto.get_current_metric_data(**kwargs)`` takes what the aiobotocore
+        client's method takes and answers what it answers, with every row of every
+        batch and page; ``client = cm.boto`` moves code written for the client over.
+        """
+        return self._boto
 
     def __repr__(self) -> str:
         region = self._client_kwargs["region_name"] if self._client is None else self.region_name
@@ -133,6 +186,20 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
 
     # -- lifecycle -------------------------------------------------------------------
     async def __aenter__(self) -> ConnectMetrics:
+        if self._stack is not None or self._opening:
+            # A second exit stack would close the client under the outer block, and the
+            # outer stack would never close: refused, as httpx refuses it.
+            raise RuntimeError(
+                "ConnectMetrics is already open: enter it once ('async with cm:'), and "
+                "share the open client instead of entering it again"
+            )
+        self._opening = True
+        try:
+            return await self._enter()
+        finally:
+            self._opening = False
+
+    async def _enter(self) -> ConnectMetrics:
         stack = contextlib.AsyncExitStack()
         if self._client is None:
             self._client = await stack.enter_async_context(
@@ -143,8 +210,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
                 )
             )
         try:  # entered after the client, so the background closes first
-            self._caller, self.identity = await self._pipeline.open(
-                stack, self._client, limiter=self.limiter, retry=self.retry
+            self._caller, self._identity = await self._pipeline.open(
+                stack, self._client, limiter=self._limiter, retry=self._retry
             )
         except BaseException:
             await stack.aclose()
@@ -304,27 +371,26 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             self._open(), request, spread, allow_partial=allow_partial, mode=mode, names=names
         )
 
-    # -- the drop-in API -------------------------------------------------------------
+    # -- the drop-in API's old names: deprecated, see `boto` -----------------------------
     async def get_current_metric_data(self, **kwargs: Any) -> dict[str, Any]:
-        """Drop-in for aiobotocore's ``get_current_metric_data``, for any number of queues.
-
-        Takes the same keyword arguments (``InstanceId`` optional with a default
-        instance; ``MaxResults`` is the page size; no ``NextToken``) and returns the
-        botocore response shape with every row of every batch and page, no
-        ``NextToken``, and ``DataSnapshotTime`` = the oldest batch's snapshot.
-        ``OLDEST_CONTACT_AGE`` is always in seconds.
-        """
-        call = self._open()
-        return await self._pipeline.response(
-            call, self._pipeline.drop_in_request(CURRENT_OP, kwargs)
-        )
+        """Deprecated: ``cm.boto.get_current_metric_data`` (same arguments, same answer)."""
+        _renamed("get_current_metric_data")
+        return await self._boto.get_current_metric_data(**kwargs)
 
     async def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
-        """Drop-in for aiobotocore's ``get_metric_data``, for any number of queues."""
-        call = self._open()
-        return await self._pipeline.response(
-            call, self._pipeline.drop_in_request(HISTORICAL_OP, kwargs)
-        )
+        """Deprecated: ``cm.boto.get_metric_data`` (same arguments, same answer)."""
+        _renamed("get_metric_data")
+        return await self._boto.get_metric_data(**kwargs)
+
+    async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
+        """Deprecated: ``cm.boto.get_metric_data_v2`` (same arguments, same answer)."""
+        _renamed("get_metric_data_v2")
+        return await self._boto.get_metric_data_v2(**kwargs)
+
+    async def get_current_user_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Deprecated: ``cm.boto.get_current_user_data`` (same arguments, same answer)."""
+        _renamed("get_current_user_data")
+        return await self._boto.get_current_user_data(**kwargs)
 
     # -- page-wise iteration ------------------------------------------------------------
     def iter_current_pages(
@@ -334,7 +400,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         queues: Iterable[str] | Literal["all"] | None = None,
         routing_profiles: Iterable[str] | Literal["all"] | None = None,
         channels: Iterable[str] | None = None,
-        groupings: Iterable[str] = ("QUEUE",),
+        groupings: Iterable[str] | None = None,
         queue_types: Iterable[str] = ("STANDARD",),
         instance_id: str | None = None,
         page_size: int = 100,
@@ -346,7 +412,10 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         to one batch each (group by QUEUE, or by ROUTING_PROFILE when filtering by
         routing profiles); nothing is combined or cached. Each page's request counts
         against `max_concurrency` and has the call deadline. Arguments as for
-        `get_current_metrics`; input is checked now, before any request.
+        `get_current_metrics`, but `groupings` is to be given: rows are the point, and
+        a default other than the rich calls' ``()`` would surprise (omitted, it is
+        ``("QUEUE",)`` with a `DeprecationWarning`; required from 0.3). Input is
+        checked now, before any request.
         """
         request = self._build(
             CURRENT_OP,
@@ -355,7 +424,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             queues=queues,
             routing_profiles=routing_profiles,
             channels=channels,
-            groupings=groupings,
+            groupings=rows_grouped(groupings, "iter_current_pages"),
             queue_types=queue_types,
         )
         return self._pipeline.stream(self._open(), for_streaming(request, page_size))
@@ -368,7 +437,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         end: datetime,
         queues: Iterable[str] | Literal["all"],
         channels: Iterable[str] | None = None,
-        groupings: Iterable[str] = ("QUEUE",),
+        groupings: Iterable[str] | None = None,
         queue_types: Iterable[str] = ("STANDARD",),
         instance_id: str | None = None,
         page_size: int = 100,
@@ -382,7 +451,29 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             end=end,
             queues=queues,
             channels=channels,
-            groupings=groupings,
+            groupings=rows_grouped(groupings, "iter_current_pages"),
             queue_types=queue_types,
         )
         return self._pipeline.stream(self._open(), for_streaming(request, page_size))
+
+
+def _renamed(method: str) -> None:
+    warnings.warn(
+        f"ConnectMetrics.{method} is deprecated: call cm.boto.{method} (the same "
+        "arguments and answer); the old name goes in 0.3",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def rows_grouped(groupings: Iterable[str] | None, where: str) -> Iterable[str]:
+    """The groupings of a call whose output is rows: given, or the old default, warned."""
+    if groupings is not None:
+        return groupings
+    warnings.warn(
+        f"{where} without groupings is deprecated: give them (groupings=['QUEUE'] was the "
+        "default); from 0.3 they are required, as every other call defaults to ()",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return ("QUEUE",)

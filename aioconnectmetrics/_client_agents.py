@@ -8,7 +8,7 @@ hand it to the client's `Pipeline`, or read the directory.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from ._agents import AgentsResult
 from ._checks import check_flag
@@ -18,7 +18,7 @@ from ._transport import Caller
 
 
 class DirectoryMethods:
-    """`get_agents`, `get_current_user_data`, and the listings of the directory."""
+    """`get_agents` and the listings of the directory (``get_current_user_data``: ``cm.boto``)."""
 
     _pipeline: Pipeline
 
@@ -74,21 +74,6 @@ class DirectoryMethods:
             queue_types=queue_types,
         )
         return await self._pipeline.agents(self._open(), request, names=check_flag("names", names))
-
-    async def get_current_user_data(self, **kwargs: Any) -> dict[str, Any]:
-        """Drop-in for aiobotocore's ``get_current_user_data``, for any number of queues.
-
-        Takes the same keyword arguments (``InstanceId`` optional with a default
-        instance; exactly one of ``Filters.Queues``, ``RoutingProfiles``, ``Agents``
-        or ``UserHierarchyGroups``, each any length but the hierarchy group;
-        ``MaxResults`` is the page size; no ``NextToken``) and returns botocore's
-        response shape: every agent once in ``UserDataList``, ``ApproximateTotalCount``
-        their number, no ``NextToken``.
-        """
-        call = self._open()
-        return await self._pipeline.user_data_response(
-            call, self._pipeline.user_data_request(kwargs)
-        )
 
     async def list_queues(
         self, *, queue_types: Iterable[str] = ("STANDARD",), instance_id: str | None = None

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ._checks import CacheMode, check_cache_mode, check_flag, check_partial
 from ._pipeline import Pipeline
 from ._transport import Caller
-from ._v2_build import build_v2_request, v2_request_from_kwargs
+from ._v2_build import build_v2_request
 from ._v2_fetch import V2Path
-from ._v2_merge import wire_rows
 from ._v2_plan import fetched_metrics
 from ._v2_request import V2Metric, V2Request
 from ._v2_result import V2Result, check_v2_failures, v2_result_of
-from ._wire import response_metadata
 
 
 def refuse_early(request: V2Request) -> None:
@@ -34,7 +32,7 @@ def refuse_early(request: V2Request) -> None:
 
 
 class V2Methods:
-    """`get_historical_metrics_v2` and the drop-in `get_metric_data_v2`."""
+    """`get_historical_metrics_v2` (the drop-in ``get_metric_data_v2`` is ``cm.boto``'s)."""
 
     _pipeline: Pipeline
     _partial: bool
@@ -128,22 +126,3 @@ class V2Methods:
         if check_flag("names", names):
             labels = await path.names(call, request)
         return v2_result_of(request, answer, labels)
-
-    async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
-        """Drop-in for aiobotocore's ``get_metric_data_v2``, for any number of values.
-
-        Takes the same keyword arguments (``ResourceArn`` the instance ARN;
-        ``MaxResults`` is the page size; no ``NextToken``; ``Filters`` with any number
-        of values) and returns botocore's response shape with every row of every call
-        and page, combined where several calls gave it, and no ``NextToken``.
-        """
-        call = self._open()
-        pipeline = self._pipeline
-        request = v2_request_from_kwargs(kwargs, region=pipeline.where.region, now=pipeline.now())
-        refuse_early(request)
-        answer = await V2Path(pipeline).answer(call, request, "use")
-        check_v2_failures(request, answer, allow_partial=False)
-        return {
-            "MetricResults": wire_rows(request, answer.rows),
-            "ResponseMetadata": response_metadata(answer.request_ids),
-        }

@@ -148,7 +148,7 @@ async def tour(cm: ConnectMetrics, queue_count: int, out: Callable[[str], None])
         f"Cache: {cache.hits} hits, {cache.misses} misses, {cache.coalesced} callers sharing "
         f"a fetch, {cache.fetches} upstream fetches (200 concurrent asks cost 1)"
     )
-    for (_, region, operation), bucket in sorted(cm.limiter.stats().items()):
+    for (_, region, operation), bucket in sorted(cm.limiter.stats.items()):
         out(
             f"Limiter {operation} ({region}): {bucket.acquired} tokens, waited "
             f"{bucket.waited_seconds:.2f} s in all to stay under the quota, "

@@ -5,11 +5,13 @@
     ConnectMetricsError
     ├── InvalidRequestError (also ValueError)   bad input, raised before any network call
     ├── ConfigurationError                      no credentials, no region, unusable config
+    │   └── InvalidSettingError (also ValueError) a constructor setting out of range
     ├── ClientClosedError (also RuntimeError)   a call on a client that is not open
     ├── BackendUnavailableError                 a shared backend (Redis) cannot be reached
     ├── ServiceError                            the service answered with an error
     │   ├── ThrottledError                      429 ThrottlingException, after our retries
     │   ├── ResourceNotFoundError               unknown instance (or resource)
+    │   ├── AccessDeniedError                   403: the credentials lack a permission
     │   ├── ServiceRejectedError                InvalidParameter/InvalidRequest from the service
     │   └── ServiceUnavailableError             InternalServiceException and other 5xx
     ├── ConnectionFailedError                   no answer: connection refused, dropped, timed out
@@ -33,11 +35,8 @@ class ConnectMetricsError(Exception):
     """The root of every error this library raises."""
 
 
-class InvalidRequestError(ConnectMetricsError, ValueError):
-    """Bad input: which field, the value given, and what is allowed.
-
-    Raised before any network call.
-    """
+class _BadValueError(Exception):
+    """A value refused: which field, the value given, and what is allowed."""
 
     def __init__(self, field: str, value: Any, allowed: str, *, echo: bool = True) -> None:
         self.field = field
@@ -49,8 +48,23 @@ class InvalidRequestError(ConnectMetricsError, ValueError):
         super().__init__(f"{field}: got {shown}; {allowed}")
 
 
+class InvalidRequestError(_BadValueError, ConnectMetricsError, ValueError):
+    """Bad input to a call: which field, the value given, and what is allowed.
+
+    Raised before any network call.
+    """
+
+
 class ConfigurationError(ConnectMetricsError):
     """The client cannot be set up or sign requests: no credentials, no region, ..."""
+
+
+class InvalidSettingError(_BadValueError, ConfigurationError, ValueError):
+    """A setting given to a constructor (`ConnectMetrics`, a policy, a limiter) is refused.
+
+    Attributes ``field``, ``value`` and ``allowed``, as `InvalidRequestError`'s. Raised
+    when the object is built, before anything runs.
+    """
 
 
 class ClientClosedError(ConnectMetricsError, RuntimeError):
@@ -88,6 +102,10 @@ class ThrottledError(ServiceError):
 
 class ResourceNotFoundError(ServiceError):
     """The instance (or another resource named in the request) does not exist."""
+
+
+class AccessDeniedError(ServiceError):
+    """403 ``AccessDeniedException``: the credentials' policy lacks the operation's action."""
 
 
 class ServiceRejectedError(ServiceError):

@@ -40,7 +40,7 @@ from ._roster import Roster, fetch_roster
 from ._transport import Caller
 from ._wire import batch_params
 
-logger = logging.getLogger("aioconnectmetrics")
+logger = logging.getLogger(__name__)
 
 #: Errors after which the other batches are still worth having (a partial answer).
 BATCH_FAULTS = (ThrottledError, ServiceUnavailableError, ConnectionFailedError, PaginationError)
@@ -211,7 +211,9 @@ class FanOut:
                 async with self._slots:
                     answer = await fetch.batch(batch)
             except BATCH_FAULTS as exc:
-                logger.warning("batch %d failed: %s", batch.index, exc)
+                # The caller learns it from the error or the partial answer
+                # (failed_queues): the log is not where it has to look.
+                logger.debug("batch %d failed: %s", batch.index, exc)
                 fetch.failures[batch.index] = exc
                 return
             except ConnectMetricsError as exc:

@@ -39,7 +39,7 @@ from ._cache import (
 )
 from ._errors import ClientClosedError, ConnectMetricsError
 
-logger = logging.getLogger("aioconnectmetrics")
+logger = logging.getLogger(__name__)
 
 Fetch = Callable[[], Awaitable[Answer]]
 #: When an answer fetched at a time (epoch seconds) stops being fresh.
@@ -285,7 +285,7 @@ class CacheFront:
         while True:
             await anyio.sleep(self._lease_ttl / 3)
             if not await self.backend.renew_lease(key, token, self._lease_ttl):
-                logger.warning(
+                logger.info(
                     "lost the fetch lease of a cache key; another process may fetch it too"
                 )
                 return
@@ -319,7 +319,7 @@ class CacheFront:
             return answer  # partial answers are never cached
         stored = await self.backend.get(key)
         if stored is not None and not newer_or_same(answer, stored.answer):
-            logger.info("kept the cached answer: the new fetch's snapshot is older")
+            logger.debug("kept the cached answer: the new fetch's snapshot is older")
             return stored.answer
         now = self._clock()
         entry = CacheEntry(answer, now, fresh_until(answer, now))

@@ -17,6 +17,7 @@ the limiter on virtual time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Protocol
@@ -25,8 +26,8 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from ._checks import check_count, check_non_negative, check_positive
-from ._errors import InvalidRequestError
+from ._checks import check_count, check_non_negative, check_positive, settings_checked
+from ._errors import InvalidSettingError
 from ._quota import (
     DEFAULT_CLIMB,
     DEFAULT_HOLD,
@@ -85,10 +86,11 @@ class Adaptation:
     max_hold: float = attrs.field(default=DEFAULT_MAX_HOLD)
 
     def __attrs_post_init__(self) -> None:
-        for name in ("climb", "window"):
-            check_positive(name, getattr(self, name))
-        for name in ("hold", "slack", "max_hold"):
-            check_non_negative(name, getattr(self, name))
+        with settings_checked():
+            for name in ("climb", "window"):
+                check_positive(name, getattr(self, name))
+            for name in ("hold", "slack", "max_hold"):
+                check_non_negative(name, getattr(self, name))
 
     def model(self, rate: float, burst: int) -> QuotaModel:
         """A fresh quota model with these settings."""
@@ -163,8 +165,9 @@ class TokenBucket:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         adaptation: Adaptation | None = None,
     ) -> None:
-        check_positive("rate", rate)
-        check_count("burst", burst, minimum=1)
+        with settings_checked():
+            check_positive("rate", rate)
+            check_count("burst", burst, minimum=1)
         self.max_rate = float(rate)
         self.burst = burst
         self.adaptation = adaptation if adaptation is not None else Adaptation()
@@ -220,33 +223,68 @@ class Bucket(Protocol):
         """This process's counters of the bucket, and the rate in force."""
 
 
+BucketKey = tuple[str, str, str]
+
+
+class LimiterStats(dict[BucketKey, BucketStats]):
+    """Counters per (identity, region, operation): ``limiter.stats``, a property.
+
+    Counters are read as properties everywhere (``cm.stats``, ``cm.cache_stats``,
+    ``bucket.stats``); calling it, as before 0.2, still works and warns.
+    """
+
+    def __call__(self) -> LimiterStats:
+        """Deprecated: read ``limiter.stats`` without calling it."""
+        warnings.warn(
+            "limiter.stats is deprecated: read limiter.stats (a property, as cm.stats is); "
+            "calling it goes in 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self
+
+
 class Limiter(Protocol):
     """What a client needs of a limiter: a bucket per (identity, region, operation)."""
 
     def bucket(self, identity: str, region: str, operation: str) -> Bucket | None:
         """The bucket for these, or None for an operation with no quota."""
 
-    def stats(self) -> Mapping[tuple[str, str, str], BucketStats]:
+    @property
+    def stats(self) -> LimiterStats:
         """Counters per (identity, region, operation) of the buckets this process used."""
 
 
 def check_quotas(quotas: Mapping[str, tuple[float, int]] | None) -> dict[str, tuple[float, int]]:
-    """The quotas to use (the service's by default), each checked, naming what is wrong."""
-    checked = dict(SERVICE_QUOTAS if quotas is None else quotas)
-    for operation, (rate, burst) in checked.items():
+    """The quotas to use: the service's, with the operations `quotas` names overridden.
+
+    An operation left out keeps the service's quota: tuning one operation must not let
+    the others run unthrottled into 429s. Each entry is checked, naming what is wrong.
+    """
+    if quotas is not None and not isinstance(quotas, Mapping):
+        raise InvalidSettingError("quotas", quotas, "a mapping of operation -> (rate, burst)")
+    checked = dict(SERVICE_QUOTAS)
+    for operation, quota in (quotas or {}).items():
+        field = f"quotas[{operation!r}]"
         if operation not in SERVICE_QUOTAS:
-            raise InvalidRequestError(
-                "quotas", operation, f"operations: {', '.join(SERVICE_QUOTAS)}"
+            allowed = f"operations: {', '.join(SERVICE_QUOTAS)}"
+            raise InvalidSettingError("quotas", operation, allowed)
+        entry: object = quota  # checked as given: a caller's mapping may hold anything
+        if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+            raise InvalidSettingError(field, quota, "a pair (requests per second, burst)")
+        rate, burst = entry
+        with settings_checked():
+            checked[operation] = (
+                check_positive(f"{field}.rate", rate),
+                check_count(f"{field}.burst", burst, minimum=1),
             )
-        check_positive("rate", rate)
-        check_count("burst", burst, minimum=1)
     return checked
 
 
 def check_headroom(headroom: object) -> float:
-    """A fraction in (0, 1], or `InvalidRequestError`."""
+    """A fraction in (0, 1], or `InvalidSettingError`."""
     if not isinstance(headroom, (int, float)) or not 0 < headroom <= 1:
-        raise InvalidRequestError("headroom", headroom, "a fraction in (0, 1]")
+        raise InvalidSettingError("headroom", headroom, "a fraction in (0, 1]")
     return float(headroom)
 
 
@@ -277,7 +315,8 @@ class RateLimiter:
     ) -> None:
         self.quotas = MappingProxyType(check_quotas(quotas))
         self.headroom = check_headroom(headroom)
-        self.burst_headroom = check_count("burst_headroom", burst_headroom, minimum=0)
+        with settings_checked():
+            self.burst_headroom = check_count("burst_headroom", burst_headroom, minimum=0)
         self.adaptation = adaptation if adaptation is not None else Adaptation()
         self._clock = clock
         self._sleep = sleep
@@ -300,6 +339,7 @@ class RateLimiter:
             )
         return bucket
 
-    def stats(self) -> dict[tuple[str, str, str], BucketStats]:
+    @property
+    def stats(self) -> LimiterStats:
         """Counters per (identity, region, operation)."""
-        return {key: bucket.stats for key, bucket in self._buckets.items()}
+        return LimiterStats((key, bucket.stats) for key, bucket in self._buckets.items())

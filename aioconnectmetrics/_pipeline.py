@@ -51,7 +51,7 @@ from ._result import MetricRow, MetricsPage, MetricsResult, check_failures, resu
 from ._retry import RetryingCaller, RetryPolicy
 from ._roster import Roster
 from ._stats import Counters
-from ._transport import Caller, ClientCaller, ConnectClient
+from ._transport import Caller, ClientCaller, ConnectClient, credentials_translated
 from ._wire import botocore_response, response_metadata
 
 _T = TypeVar("_T")
@@ -157,7 +157,8 @@ class Pipeline:
         stack.callback(tasks.cancel_scope.cancel)  # what nobody waits for ends here
         self.front.open(tasks)
         stack.callback(self.front.open, None)
-        identities = await credential_identity(client)
+        with credentials_translated("reading the credentials"):
+            identities = await credential_identity(client)
         region = str(client.meta.region_name)
         self.where = Where(region, str(client.meta.endpoint_url), identities.tenant)
         caller = RetryingCaller(

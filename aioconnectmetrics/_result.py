@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -10,7 +11,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from ._cache import Answer
-from ._errors import ConnectMetricsError
+from ._errors import ConnectMetricsError, InvalidRequestError
 from ._merge import Row
 from ._metric import Metric
 from ._request import MetricsRequest
@@ -131,6 +132,22 @@ class MetricRow(RowValues):
         return self._dimensions() | dict(self._row.values)
 
 
+#: What `MetricsResult.by` matches each grouping against: a queue by ID or ARN.
+_BY: Mapping[str, Callable[[MetricRow], tuple[str | None, ...]]] = {
+    "QUEUE": lambda r: (r.queue_id, r.queue_arn),
+    "CHANNEL": lambda r: (r.channel,),
+    "ROUTING_PROFILE": lambda r: (r.routing_profile_id, r.routing_profile_arn),
+}
+
+
+def _accessor_renamed(old: str, new: str) -> None:
+    warnings.warn(
+        f"MetricsResult.{old} is deprecated: use result.{new}; the old name goes in 0.3",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 @attrs.frozen
 class MetricsResult:
     """The merged answer of one call.
@@ -145,6 +162,8 @@ class MetricsResult:
         start_time, end_time: historical only: the interval asked for.
         batches: how many batches answered; pages: how many pages they took.
         partial: True when some batches failed and this is what the others gave.
+        failed_queues: with `partial`, the queue (or routing profile) IDs of the
+            batches that failed, in batch order: what this answer is missing.
     """
 
     rows: tuple[MetricRow, ...]
@@ -158,6 +177,7 @@ class MetricsResult:
     batches: int = 0
     pages: int = 0
     partial: bool = False
+    failed_queues: tuple[str, ...] = ()
     # Built on the first lookup: many callers only iterate or serialise.
     _index: dict[tuple[str | None, str | None, str | None], MetricRow] = attrs.field(
         init=False, repr=False, eq=False, factory=dict
@@ -194,13 +214,30 @@ class MetricsResult:
             raise KeyError(key)
         return index[key]
 
+    def by(self, **dimensions: str) -> tuple[MetricRow, ...]:
+        """The rows whose dimensions include these, as `V2Result.by` takes them.
+
+        Keys are grouping names: ``by(QUEUE=queue)`` (an ID or ARN),
+        ``by(CHANNEL="CHAT")``, ``by(ROUTING_PROFILE=profile)``, or several at once.
+        """
+        checks = []
+        for grouping, value in dimensions.items():
+            if grouping not in _BY:
+                raise InvalidRequestError(
+                    grouping, value, f"by() takes the groupings {', '.join(_BY)}"
+                )
+            checks.append((_BY[grouping], value))
+        return tuple(r for r in self.rows if all(value in get(r) for get, value in checks))
+
     def by_queue(self, queue: str) -> tuple[MetricRow, ...]:
-        """Every row of one queue (given by ID or ARN)."""
-        return tuple(r for r in self.rows if queue in (r.queue_id, r.queue_arn))
+        """Deprecated: ``by(QUEUE=queue)``, the accessor both result types share."""
+        _accessor_renamed("by_queue(queue)", "by(QUEUE=queue)")
+        return self.by(QUEUE=queue)
 
     def by_channel(self, channel: str) -> tuple[MetricRow, ...]:
-        """Every row of one channel."""
-        return tuple(r for r in self.rows if r.channel == channel)
+        """Deprecated: ``by(CHANNEL=channel)``, the accessor both result types share."""
+        _accessor_renamed("by_channel(channel)", "by(CHANNEL=channel)")
+        return self.by(CHANNEL=channel)
 
     def value(
         self,
@@ -250,6 +287,7 @@ def build_result(
     batches: int,
     pages: int,
     partial: bool = False,
+    failed_queues: tuple[str, ...] = (),
     names: Mapping[str, str] | None = None,
 ) -> MetricsResult:
     """The rich API's answer; `names` (ID -> name) label its rows."""
@@ -268,6 +306,7 @@ def build_result(
         batches=batches,
         pages=pages,
         partial=partial,
+        failed_queues=failed_queues,
     )
 
 
@@ -317,8 +356,14 @@ def result_of(
         batches=answer.batches,
         pages=answer.pages,
         partial=bool(answer.failures),
+        failed_queues=failed_ids(answer),
         names=names,
     )
+
+
+def failed_ids(answer: Answer) -> tuple[str, ...]:
+    """The IDs of the batches (calls) that failed, in batch order."""
+    return tuple(i for _, ids in sorted(answer.failed_queues) for i in ids)
 
 
 def check_failures(

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import attrs
 
-from ._checks import check_count, positive_or_none
+from ._checks import check_count, positive_or_none, settings_checked
 from ._errors import (
     ConnectionFailedError,
     ServiceError,
@@ -29,7 +29,7 @@ from ._errors import (
 from ._limiter import Limiter
 from ._transport import Caller
 
-logger = logging.getLogger("aioconnectmetrics")
+logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -50,7 +50,8 @@ class RetryPolicy:
 
     @attempts.validator
     def _check_attempts(self, attribute: attrs.Attribute[int], value: object) -> None:
-        check_count("attempts", value, minimum=1)
+        with settings_checked():
+            check_count("attempts", value, minimum=1)
 
     def backoff(self, retry: int, rng: random.Random) -> float:
         """The wait before retry number `retry` (0-based): full jitter."""
@@ -108,7 +109,7 @@ class RetryingCaller:
                     if throttled and bucket is not None
                     else self._policy.backoff(retry, self._rng)
                 )
-                logger.info("%s: %s; retry %d in %.2f s", operation, exc, retry + 1, delay)
+                logger.debug("%s: %s; retry %d in %.2f s", operation, exc, retry + 1, delay)
                 if self._on_retry is not None:
                     self._on_retry(operation, exc)
                 retry += 1

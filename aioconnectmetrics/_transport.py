@@ -9,7 +9,7 @@ Everything above this module talks to a `Caller`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, Protocol, cast
 
 import botocore.exceptions
@@ -17,6 +17,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
 from ._errors import (
+    AccessDeniedError,
     ConfigurationError,
     ConnectionFailedError,
     ConnectMetricsError,
@@ -68,10 +69,37 @@ _BY_CODE: Mapping[str, type[ServiceError]] = {
     "ThrottlingException": ThrottledError,
     "TooManyRequestsException": ThrottledError,
     "ResourceNotFoundException": ResourceNotFoundError,
+    "AccessDeniedException": AccessDeniedError,
     "InvalidParameterException": ServiceRejectedError,
     "InvalidRequestException": ServiceRejectedError,
     "InternalServiceException": ServiceUnavailableError,
 }
+
+
+#: botocore's errors of credentials and configuration: the client cannot sign, or its
+#: credentials could not be had (a role or process refresh failed, an SSO token
+#: expired). Each is a `ConfigurationError`: no retry mends it.
+CREDENTIAL_ERRORS: tuple[type[Exception], ...] = (
+    botocore.exceptions.NoCredentialsError,
+    botocore.exceptions.PartialCredentialsError,
+    botocore.exceptions.NoRegionError,
+    botocore.exceptions.CredentialRetrievalError,
+    botocore.exceptions.RefreshWithMFAUnsupportedError,
+    botocore.exceptions.TokenRetrievalError,
+    botocore.exceptions.SSOError,  # UnauthorizedSSOTokenError, SSOTokenLoadError
+    botocore.exceptions.ProfileNotFound,
+    botocore.exceptions.InvalidConfigError,
+    botocore.exceptions.MetadataRetrievalError,
+)
+
+
+@contextlib.contextmanager
+def credentials_translated(operation: str) -> Iterator[None]:
+    """Map botocore's credential and configuration errors to `ConfigurationError`, chained."""
+    try:
+        yield
+    except CREDENTIAL_ERRORS as exc:
+        raise ConfigurationError(f"{operation}: {exc}") from exc
 
 
 class Caller(Protocol):
@@ -124,11 +152,7 @@ class ClientCaller:
         except (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
             error = ConnectionFailedError(operation, type(exc).__name__)
             raise error from exc
-        except (
-            botocore.exceptions.NoCredentialsError,
-            botocore.exceptions.PartialCredentialsError,
-            botocore.exceptions.NoRegionError,
-        ) as exc:
+        except CREDENTIAL_ERRORS as exc:
             error = ConfigurationError(f"{operation}: {exc}")
             raise error from exc
         finally:
@@ -155,6 +179,6 @@ async def open_client(
             client = await stack.enter_async_context(
                 (session or get_session()).create_client("connect", config=config, **given)
             )
-        except (botocore.exceptions.NoRegionError, botocore.exceptions.ProfileNotFound) as exc:
+        except CREDENTIAL_ERRORS as exc:
             raise ConfigurationError(str(exc)) from exc
         yield cast(ConnectClient, client)

@@ -11,7 +11,7 @@ import attrs
 
 from ._cache import Answer
 from ._merge import Row
-from ._result import RowValues, raise_failures
+from ._result import RowValues, failed_ids, raise_failures
 from ._v2_request import V2Metric, V2Request
 
 
@@ -87,6 +87,9 @@ class V2Result:
         start_time, end_time: the range asked for (UTC).
         batches: API calls that answered; pages: pages they took.
         partial: True when some calls failed and this is what the others gave.
+        failed_queues: with `partial`, the filter values (queue, routing profile or
+            agent IDs) of the calls that failed, in call order, as
+            `PartialResultError.failed_queues` names them.
     """
 
     rows: tuple[V2Row, ...]
@@ -98,6 +101,7 @@ class V2Result:
     batches: int = 0
     pages: int = 0
     partial: bool = False
+    failed_queues: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[V2Row]:
         return iter(self.rows)
@@ -137,6 +141,7 @@ def v2_result_of(
         batches=answer.batches,
         pages=answer.pages,
         partial=bool(answer.failures),
+        failed_queues=failed_ids(answer),
     )
 
 

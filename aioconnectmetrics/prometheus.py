@@ -31,25 +31,24 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from ._catalog import CURRENT, HISTORICAL, INTERVAL_SECONDS
-from ._client import ConnectMetrics
+from ._client import ConnectMetrics, rows_grouped
 from ._errors import ConnectMetricsError, InvalidRequestError
 from ._metric import check_metrics
 from ._result import MetricRow, MetricsResult
 
 __all__ = ["CONTENT_TYPE_LATEST", "Exporter", "ExporterApp", "aiohttp_handler", "asgi_app"]
 
-logger = logging.getLogger("aioconnectmetrics")
+logger = logging.getLogger(__name__)
 
 #: Prefix of the Connect metrics; the library's own are ``aioconnectmetrics_*``.
 PREFIX = "amazon_connect"
 _SUFFIX = {"SECONDS": "_seconds", "PERCENT": "_percent", "COUNT": ""}
-_DIMENSIONS = (
-    ("queue_id", "queue_id"),
-    ("queue_name", "queue_name"),
-    ("channel", "channel"),
-    ("routing_profile_id", "routing_profile_id"),
-    ("routing_profile_name", "routing_profile_name"),
-)
+#: The labels of each grouping: (label, whether it is a name), in the order exported.
+_LABELS: Mapping[str, tuple[tuple[str, bool], ...]] = {
+    "QUEUE": (("queue_id", False), ("queue_name", True)),
+    "CHANNEL": (("channel", False),),
+    "ROUTING_PROFILE": (("routing_profile_id", False), ("routing_profile_name", True)),
+}
 
 
 def metric_name(metric: str, unit: str, scope: str = "") -> str:
@@ -64,9 +63,10 @@ class Exporter:
         cm: an open client (its cache serves every scrape; give it a `CachePolicy` with
             a `stale_grace` to answer scrapes at once while a refresh runs).
         metrics: real-time metric names.
-        queues, routing_profiles, channels, groupings, queue_types, instance_id: as for
-            `ConnectMetrics.get_current_metrics` (default: every STANDARD queue, grouped
-            by QUEUE).
+        groupings: the rows' dimensions (``["QUEUE"]`` for a gauge per queue); to be
+            given (omitted: ``["QUEUE"]`` with a `DeprecationWarning`, required from 0.3).
+        queues, routing_profiles, channels, queue_types, instance_id: as for
+            `ConnectMetrics.get_current_metrics` (default: every STANDARD queue).
         summary: also export the instance summary (``amazon_connect_instance_*``).
         historical: historical metric names, exported for the last closed 5-minute
             interval (``amazon_connect_last_5m_*``), grouped as the real-time ones
@@ -83,7 +83,7 @@ class Exporter:
         queues: Iterable[str] | Literal["all"] | None = None,
         routing_profiles: Iterable[str] | Literal["all"] | None = None,
         channels: Iterable[str] | None = None,
-        groupings: Iterable[str] = ("QUEUE",),
+        groupings: Iterable[str] | None = None,
         queue_types: Iterable[str] = ("STANDARD",),
         instance_id: str | None = None,
         summary: bool = True,
@@ -109,7 +109,7 @@ class Exporter:
             "queue_types": tuple(queue_types),
             "instance_id": instance_id,
         }
-        self.groupings = tuple(groupings)
+        self.groupings = tuple(rows_grouped(groupings, "Exporter"))
         self.summary = summary
         self.names = names
         self._clock = clock or cm.clock
@@ -190,7 +190,7 @@ class Exporter:
         instance = self.instance_id
         rows = self._answers.get("rows")
         if rows is not None:
-            yield from _row_families(rows, "", instance, CURRENT)
+            yield from _row_families(rows, "", instance, CURRENT, names=self.names)
             snapshot = GaugeMetricFamily(
                 f"{PREFIX}_snapshot_timestamp_seconds",
                 "DataSnapshotTime of the oldest batch of the real-time answer",
@@ -210,7 +210,7 @@ class Exporter:
             yield from _summary_families(summary.summary, instance)
         last = self._answers.get("last_5m")
         if last is not None:
-            yield from _row_families(last, "last_5m_", instance, HISTORICAL)
+            yield from _row_families(last, "last_5m_", instance, HISTORICAL, names=self.names)
             if last.end_time is not None:
                 yield _gauge(
                     f"{PREFIX}_last_5m_interval_end_timestamp_seconds",
@@ -245,7 +245,7 @@ class Exporter:
             "Requests per second the limiter allows now",
             labels=["operation"],
         )
-        for (_, _, operation), bucket in sorted(self.cm.limiter.stats().items()):
+        for (_, _, operation), bucket in sorted(self.cm.limiter.stats.items()):
             waited.add_metric([operation], bucket.waited_seconds)
             rate.add_metric([operation], bucket.rate)
         yield waited
@@ -273,27 +273,50 @@ def _gauge(name: str, help_text: str, instance: str, value: float) -> GaugeMetri
     return gauge
 
 
-def _labels(row: MetricRow) -> dict[str, str]:
-    dims = row.to_dict()
-    return {label: str(dims[key]) for label, key in _DIMENSIONS if dims.get(key) is not None}
+def _label_names(groupings: Iterable[str], names: bool) -> list[str]:
+    """The labels of rows grouped so: fixed by the question, never by a row."""
+    return [
+        label
+        for grouping in groupings
+        for label, is_name in _LABELS[grouping]
+        if names or not is_name
+    ]
+
+
+def _label_values(row: MetricRow, labels: Iterable[str]) -> list[str]:
+    """The row's value of each label, by name; "" (no value) where the row has none.
+
+    A queue newer than the cached listing has no name yet: its ``queue_name`` is empty,
+    and its channel stays under ``channel``.
+    """
+    values = []
+    for label in labels:
+        value = getattr(row, label)
+        values.append("" if value is None else str(value))
+    return values
 
 
 def _row_families(
-    result: MetricsResult, scope: str, instance: str, catalog: Mapping[str, Any]
+    result: MetricsResult,
+    scope: str,
+    instance: str,
+    catalog: Mapping[str, Any],
+    *,
+    names: bool,
 ) -> Iterator[Metric]:
     rows = list(result.rows) if result.groupings else []
-    label_names = ["instance", *(_labels(rows[0]) if rows else {})]
+    labels = _label_names(result.groupings, names)
     for metric in result.metrics:
         spec = catalog[metric.name]
         family = GaugeMetricFamily(
             metric_name(metric.name, spec.unit, scope),
             f"Amazon Connect {metric.key} ({spec.unit.lower()})",
-            labels=label_names,
+            labels=["instance", *labels],
         )
         for row in rows:
             value = row[metric]
             if value is not None:  # no data is no sample, never 0
-                family.add_metric([instance, *_labels(row).values()], value)
+                family.add_metric([instance, *_label_values(row, labels)], value)
         yield family
 
 

@@ -35,7 +35,7 @@ async def ask(
         await anyio.sleep(max(0.0, start_at - time.time()))  # all replicas start together
         error = None
         try:
-            await cm.get_current_metric_data(**kwargs_for(instance_id, mine))
+            await cm.boto.get_current_metric_data(**kwargs_for(instance_id, mine))
         except Exception as exc:  # noqa: BLE001 - an error surfaced to the caller is counted
             error = type(exc).__name__
         done = time.time()

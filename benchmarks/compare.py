@@ -10,7 +10,7 @@ starts with a full quota):
   write it (boto3's default retries);
 * ``aiobotocore gather``: one coroutine per batch, all at once (aiobotocore's default
   retries);
-* ``aioconnectmetrics``: `ConnectMetrics.get_current_metric_data` with the same kwargs.
+* ``aioconnectmetrics``: `ConnectMetrics.boto.get_current_metric_data` with the same kwargs.
 
 It prints wall time (of the fetch: each contender builds its client first and warms its
 connection with one quota-free DescribeInstance call, as a long-running service's client
@@ -243,7 +243,7 @@ async def library(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
     ):
         with timed(outcome):
             try:
-                await cm.get_current_metric_data(**kwargs)
+                await cm.boto.get_current_metric_data(**kwargs)
             except Exception:  # noqa: BLE001 - an error surfaced to the caller is what we count
                 outcome.errors = 1
         outcome.requests, outcome.throttles = cm.stats.calls, cm.stats.throttles
@@ -283,7 +283,7 @@ def calibrate(endpoint: str, key: str, kwargs: dict[str, Any]) -> tuple[int, int
             for start in range(0, len(queues), 100):
                 ids = queues[start : start + 100]
                 started = time.perf_counter()
-                await cm.get_current_metric_data(
+                await cm.boto.get_current_metric_data(
                     **{**kwargs, "Filters": {**kwargs["Filters"], "Queues": ids}}
                 )
                 pages = cm.stats.pages - total

@@ -8,7 +8,7 @@ bursts of 5 every 2 s (it retries what is throttled the moment a token is there,
 always gets its rate: the fake's `add_other_consumer`). Contenders, one after another,
 each under an account of its own:
 
-* ``aioconnectmetrics``: `ConnectMetrics.get_current_metric_data`, default limiter;
+* ``aioconnectmetrics``: `ConnectMetrics.boto.get_current_metric_data`, default limiter;
 * ``gather + adaptive`` / ``gather + standard``: one aiobotocore coroutine per batch, all
   at once, botocore's "adaptive" or "standard" retry mode (its default attempts);
 * ``boto3 sequential``: a loop over the batches (boto3's default retries).
@@ -267,7 +267,7 @@ async def _control_trace(endpoint: str, instance_id: str, queues: list[str]) -> 
 
         sampler = asyncio.create_task(sample())
         while time.perf_counter() - started < 16.0:
-            await cm.get_current_metric_data(**kwargs_for(instance_id, queues))
+            await cm.boto.get_current_metric_data(**kwargs_for(instance_id, queues))
         sampler.cancel()
     return {
         "granted": samples,

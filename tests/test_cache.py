@@ -355,9 +355,9 @@ async def test_drop_in_answers_are_copies(fake: FakeConnect, instance_id: str) -
         "CurrentMetrics": [{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}],
     }
     async with fake.metrics_client(instance_id) as cm:
-        first = await cm.get_current_metric_data(**kwargs)
+        first = await cm.boto.get_current_metric_data(**kwargs)
         first["MetricResults"][0]["Collections"][0]["Value"] = -1.0
-        second = await cm.get_current_metric_data(**kwargs)
+        second = await cm.boto.get_current_metric_data(**kwargs)
     assert second["MetricResults"][0]["Collections"][0]["Value"] != -1.0
     assert fetches(fake) == 1
 
@@ -402,7 +402,7 @@ async def test_pages_stream_every_row(fake: FakeConnect, instance_id: str) -> No
     ids: list[str] = []
     async with fake.metrics_client(instance_id) as cm:
         async for page in cm.iter_current_pages(
-            ["CONTACTS_IN_QUEUE"], queues=queues, page_size=40
+            ["CONTACTS_IN_QUEUE"], queues=queues, groupings=["QUEUE"], page_size=40
         ):
             seen.append((page.batch, page.page, len(page.rows)))
             ids += [str(r.queue_id) for r in page.rows]
@@ -428,7 +428,7 @@ async def test_an_old_token_is_never_sent(
     pages = []
     async with fake.metrics_client(instance_id) as cm:
         async for page in cm.iter_current_pages(
-            ["CONTACTS_IN_QUEUE"], queues=queues, page_size=10
+            ["CONTACTS_IN_QUEUE"], queues=queues, groupings=["QUEUE"], page_size=10
         ):
             pages.append((page.page, page.restarted, page.snapshot_time))
             if len(pages) == 2:
@@ -454,7 +454,9 @@ async def test_a_streamed_page_has_the_call_deadline(clock: ManualClock) -> None
         queues = fake.add_queues(instance_id, 3)
         retry = RetryPolicy(deadline=0.2)
         async with fake.metrics_client(instance_id, retry=retry) as cm:
-            pages = cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=queues)
+            pages = cm.iter_current_pages(
+                ["CONTACTS_IN_QUEUE"], queues=queues, groupings=["QUEUE"]
+            )
             with pytest.raises(DeadlineExceededError):
                 await anext(pages)
 
@@ -478,7 +480,9 @@ async def test_streamed_pages_keep_to_max_concurrency(clock: ManualClock) -> Non
                 await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
 
             async def stream() -> None:
-                async for _ in cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=queues):
+                async for _ in cm.iter_current_pages(
+                    ["CONTACTS_IN_QUEUE"], queues=queues, groupings=["QUEUE"]
+                ):
                     pass
 
             async with anyio.create_task_group() as group:
@@ -498,8 +502,22 @@ async def test_streaming_needs_rows_of_one_batch(fake: FakeConnect, instance_id:
                 ["CONTACTS_IN_QUEUE"], queues=["q"], groupings=["CHANNEL"], channels=["VOICE"]
             )
         with pytest.raises(ValueError, match="page_size"):
-            cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=["q"], page_size=0)
+            cm.iter_current_pages(
+                ["CONTACTS_IN_QUEUE"], queues=["q"], groupings=["QUEUE"], page_size=0
+            )
     assert fake.requests == []
+
+
+async def test_streaming_without_groupings_keeps_the_old_default_and_warns(
+    fake: FakeConnect, instance_id: str
+) -> None:
+    """Left out, groupings are ("QUEUE",) as before 0.2, with a DeprecationWarning."""
+    queues = fake.add_queues(instance_id, 3)
+    async with fake.metrics_client(instance_id) as cm:
+        with pytest.warns(DeprecationWarning, match="groupings"):
+            pages = cm.iter_current_pages(["CONTACTS_IN_QUEUE"], queues=queues)
+        rows = [row async for page in pages for row in page.rows]
+    assert sorted(str(r.queue_id) for r in rows) == sorted(queues)
 
 
 @pytest.mark.parametrize("store", ["memory", "redis"])

@@ -536,7 +536,7 @@ def _quiet_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, 
 def test_historical_v2_by_hour_over_the_last_week(
     fmt: str, quiet_fake: tuple[FakeConnect, str, list[str]]
 ) -> None:
-    """``historical --v2 --interval HOUR --last 7d``: every queue-hour with contacts."""
+    """``historical --v2 --period HOUR --last 7d``: every queue-hour with contacts."""
     fake, instance_id, queues = quiet_fake
     code, out, err = run(
         fake,
@@ -544,7 +544,7 @@ def test_historical_v2_by_hour_over_the_last_week(
         "CONTACTS_QUEUED",
         "AVG_HANDLE_TIME",
         "--v2",
-        "--interval",
+        "--period",
         "HOUR",
         "--last",
         "7d",
@@ -586,3 +586,34 @@ def test_historical_v2_by_hour_over_the_last_week(
     }
     assert got == truth
     assert len(got) > 100
+
+
+def test_historical_v2_still_takes_the_old_interval_option_and_says_it_is_deprecated(
+    quiet_fake: tuple[FakeConnect, str, list[str]],
+) -> None:
+    """``--v2 --interval DAY`` answers as ``--period DAY`` does, with a note on stderr."""
+    fake, instance_id, _ = quiet_fake
+    answers = {
+        option: run(
+            fake,
+            "historical",
+            "CONTACTS_QUEUED",
+            "--v2",
+            option,
+            "DAY",
+            "--last",
+            "3d",
+            "--all-queues",
+            "--instance-id",
+            instance_id,
+            "--format",
+            "json",
+        )
+        for option in ("--period", "--interval")
+    }
+    new_code, new_out, new_err = answers["--period"]
+    old_code, old_out, old_err = answers["--interval"]
+    assert (new_code, new_err) == (old_code, "") == (0, "")
+    assert old_out == new_out
+    assert json.loads(new_out)  # rows, one a day
+    assert "--interval is deprecated: use --period" in old_err

@@ -49,7 +49,7 @@ async def test_ids_and_arns_are_normalised_and_deduplicated(
         )
     assert metric_queues(fake) == [[q1, q2, q3]]
     assert [r.queue_id for r in result.rows] == sorted([q1, q2, q3])
-    assert result.by_queue(arn1) == result.by_queue(q1)
+    assert result.by(QUEUE=arn1) == result.by(QUEUE=q1)
     assert result.row(queue=arn1) is result.row(queue=q1)
 
 
@@ -103,7 +103,7 @@ async def test_drop_in_returns_botocore_shape(fake: FakeConnect, instance_id: st
         "MaxResults": 40,
     }
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_current_metric_data(**kwargs)
+        response = await cm.boto.get_current_metric_data(**kwargs)
     async with fake.client() as raw:
         first = await raw.get_current_metric_data(
             InstanceId=instance_id,
@@ -147,7 +147,7 @@ async def test_oldest_contact_age_is_always_seconds(fake: FakeConnect, instance_
         grouped = await cm.get_current_metrics(
             ["OLDEST_CONTACT_AGE"], queues=[q1, q2], groupings=["QUEUE"]
         )
-        dropped = await cm.get_current_metric_data(
+        dropped = await cm.boto.get_current_metric_data(
             Filters={"Queues": [q1, q2]},
             CurrentMetrics=[{"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"}],
         )
@@ -209,7 +209,7 @@ async def test_snapshot_drift_restarts_the_batch(fake: FakeConnect, instance_id:
     queues = fake.add_queues(instance_id, 30)
     fake.inject_fault("drift", at=[2])
     async with fake.metrics_client(instance_id) as cm:
-        result = await cm.get_current_metric_data(
+        result = await cm.boto.get_current_metric_data(
             Filters={"Queues": queues},
             Groupings=["QUEUE"],
             CurrentMetrics=[{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}],
@@ -233,11 +233,11 @@ async def test_expired_token_restarts_then_gives_up(fake: FakeConnect, instance_
         "MaxResults": 10,
     }
     async with fake.metrics_client(instance_id, pagination_restarts=2, cache=None) as cm:
-        result = await cm.get_current_metric_data(**params)
+        result = await cm.boto.get_current_metric_data(**params)
         assert len(result["MetricResults"]) == 30
         fake.inject_fault("expire", when=lambda p: "NextToken" in p)
         with pytest.raises(PaginationError) as info:
-            await cm.get_current_metric_data(**params)
+            await cm.boto.get_current_metric_data(**params)
     assert info.value.restarts == 2
     assert info.value.batch == 0
 

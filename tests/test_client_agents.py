@@ -41,7 +41,7 @@ async def test_user_data_over_250_queues_lists_every_agent_once(
     populated = fake.populate(instance_id, queues=300)
     queues = list(populated.queue_ids[:250])
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_current_user_data(Filters={"Queues": queues})
+        response = await cm.boto.get_current_user_data(Filters={"Queues": queues})
     ids = [r["User"]["Id"] for r in response["UserDataList"]]
     expected = logged_in(fake, instance_id, queues)
     assert sorted(ids) == sorted(expected)
@@ -125,7 +125,7 @@ async def test_small_pages_and_an_expired_token_still_give_each_agent_once(
     queues = list(populated.queue_ids)
     fake.inject_fault("expire", operation="GetCurrentUserData", at=[3])
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_current_user_data(Filters={"Queues": queues}, MaxResults=10)
+        response = await cm.boto.get_current_user_data(Filters={"Queues": queues}, MaxResults=10)
         stats = cm.stats
     ids = [r["User"]["Id"] for r in response["UserDataList"]]
     assert sorted(ids) == sorted(logged_in(fake, instance_id, queues))
@@ -154,7 +154,7 @@ async def test_user_data_spends_its_own_quota(fake: FakeConnect, instance_id: st
     populated = fake.populate(instance_id, queues=250)
     async with fake.metrics_client(instance_id) as cm:
         await cm.get_agents(queues=list(populated.queue_ids))
-        buckets = {key[2]: stats for key, stats in cm.limiter.stats().items()}
+        buckets = {key[2]: stats for key, stats in cm.limiter.stats.items()}
     sent = collections.Counter(r.operation for r in fake.requests)
     assert buckets["GetCurrentUserData"].acquired == sent["GetCurrentUserData"] >= 3
     assert "GetCurrentMetricData" not in buckets
@@ -169,7 +169,7 @@ async def test_bad_agent_input_fails_before_any_request(
         with pytest.raises(InvalidRequestError, match="names"):
             await cm.get_agents(queues=["q"], names="yes")  # type: ignore[arg-type]
         with pytest.raises(InvalidRequestError, match="NextToken"):
-            await cm.get_current_user_data(Filters={"Queues": ["q"]}, NextToken="x")
+            await cm.boto.get_current_user_data(Filters={"Queues": ["q"]}, NextToken="x")
     assert fake.requests == []
 
 

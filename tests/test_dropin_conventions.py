@@ -43,7 +43,7 @@ async def test_timestamps_as_botocore_takes_them(
     """Every form botocore accepts for StartTime asks for the same interval."""
     queues = fake.add_queues(instance_id, 3)
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_metric_data(
+        response = await cm.boto.get_metric_data(
             StartTime=given,
             EndTime=END,
             Filters={"Queues": queues},
@@ -89,7 +89,7 @@ async def test_rows_of_250_queues_come_in_one_requests_order(
     """
     queues = list(fake.populate(instance_id, queues=250).queue_ids)
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_current_metric_data(**BY_QUEUE, Filters={"Queues": queues})
+        response = await cm.boto.get_current_metric_data(**BY_QUEUE, Filters={"Queues": queues})
     truth = current_truth(fake, instance_id, ["AGENTS_ONLINE"], queues=queues, groupings=["QUEUE"])
     got = [r["Dimensions"]["Queue"]["Id"] for r in response["MetricResults"]]
     assert got == _fake_order(truth, "AGENTS_ONLINE")
@@ -104,7 +104,7 @@ async def test_sort_criteria_over_batches_orders_the_whole_answer(
     """SortCriteria by a metric asked for: one order over every batch, as one request."""
     queues = list(fake.populate(instance_id, queues=250).queue_ids)
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_current_metric_data(
+        response = await cm.boto.get_current_metric_data(
             **BY_QUEUE, Filters={"Queues": queues}, SortCriteria=SORT
         )
     truth = current_truth(

@@ -150,7 +150,7 @@ async def test_fifty_concurrent_scrapes_cost_one_fan_out(
     """A new snapshot, 50 scrapes at once: one fan-out, the same as for one scrape."""
     fake, clock, instance_id = exporter_fake
     async with fake.metrics_client(instance_id) as cm:
-        app = asgi_app(Exporter(cm, METRICS))
+        app = asgi_app(Exporter(cm, METRICS, groupings=["QUEUE"]))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://exporter") as http:
             fake.clear_requests()
@@ -173,7 +173,7 @@ async def test_a_failed_refresh_keeps_the_last_answer(
     """The service fails: the scrape has the last values, a failure count and a log line."""
     fake, clock, instance_id = exporter_fake
     async with fake.metrics_client(instance_id) as cm:
-        exporter = Exporter(cm, METRICS, summary=False)
+        exporter = Exporter(cm, METRICS, groupings=["QUEUE"], summary=False)
         first = samples((await exporter.render()).decode())
         fake.inject_fault("error", operation="GetCurrentMetricData")
         clock.advance(15.0)
@@ -192,7 +192,7 @@ async def test_mounted_in_fastapi_and_in_aiohttp(
     """Beside a service's own routes, sharing its client."""
     fake, _, instance_id = exporter_fake
     async with fake.metrics_client(instance_id) as cm:
-        exporter = Exporter(cm, ["AGENTS_ONLINE"], summary=False)
+        exporter = Exporter(cm, ["AGENTS_ONLINE"], groupings=["QUEUE"], summary=False)
         api = FastAPI()
         api.mount("/metrics", asgi_app(exporter))
         transport = httpx.ASGITransport(app=api)
@@ -223,7 +223,9 @@ async def test_the_grafana_example_uses_the_exported_names(
     """Every metric examples/grafana-dashboard.json queries is one the exporter serves."""
     fake, _, instance_id = exporter_fake
     async with fake.metrics_client(instance_id) as cm:
-        exporter = Exporter(cm, [*METRICS, "AGENTS_ONLINE"], historical=["CONTACTS_HANDLED"])
+        exporter = Exporter(
+            cm, [*METRICS, "AGENTS_ONLINE"], groupings=["QUEUE"], historical=["CONTACTS_HANDLED"]
+        )
         served = set(samples((await exporter.render()).decode()))
     dashboard = json.loads(
         (Path(__file__).parent.parent / "examples" / "grafana-dashboard.json").read_text()
@@ -236,3 +238,45 @@ async def test_the_grafana_example_uses_the_exported_names(
     }
     assert len(queried) >= 10
     assert queried <= served
+
+
+async def test_a_queue_newer_than_the_listing_keeps_each_value_under_its_own_label() -> None:
+    """A row with no name yet: empty queue_name, its channel still under channel."""
+    with FakeConnect(quotas=None, seed=5) as fake:
+        instance_id = fake.add_instance(simulate=False)
+        known = fake.add_queues(instance_id, 2, channels=["VOICE", "CHAT"])
+        async with fake.metrics_client(instance_id) as cm:
+            selection: dict[str, Any] = {
+                "channels": ["VOICE", "CHAT"],
+                "groupings": ["QUEUE", "CHANNEL"],
+                "summary": False,
+            }
+            await Exporter(cm, ["CONTACTS_IN_QUEUE"], queues=known, **selection).render()
+            names = {q.id: q.name for q in await cm.list_queues()}  # before the new queue
+            new = fake.add_queues(instance_id, 1, channels=["VOICE", "CHAT"])[0]
+            for queue in (*known, new):
+                fake.set_waiting(instance_id, queue, "CHAT", in_queue=3, oldest_age=9)
+            fake.set_waiting(instance_id, new, "VOICE", in_queue=7, oldest_age=11)
+            # The unnamed queue first: under the old code its row set the labels.
+            exporter = Exporter(cm, ["CONTACTS_IN_QUEUE"], queues=[new, *known], **selection)
+            scraped = samples((await exporter.render()).decode())
+    in_queue = scraped["amazon_connect_contacts_in_queue"]
+    expected = {
+        (
+            ("channel", "VOICE"),
+            ("instance", instance_id),
+            ("queue_id", new),
+            ("queue_name", ""),
+        ): 7.0,
+        (
+            ("channel", "CHAT"),
+            ("instance", instance_id),
+            ("queue_id", new),
+            ("queue_name", ""),
+        ): 3.0,
+    }
+    for queue in known:
+        labels = (("instance", instance_id), ("queue_id", queue), ("queue_name", names[queue]))
+        key = (("channel", "CHAT"), *labels)
+        expected[key] = 3.0
+    assert {k: v for k, v in in_queue.items() if v} == expected

@@ -148,7 +148,7 @@ async def test_agent_summary_is_exact_over_many_batches(size: int) -> None:
         assert len(spanning) > len(populated.routing_profile_ids) // 10
         async with fake.metrics_client(instance_id) as cm:
             result = await cm.get_current_metrics(AGENT_METRICS, queues="all")
-            response = await cm.get_current_metric_data(
+            response = await cm.boto.get_current_metric_data(
                 Filters={"Queues": queues},
                 CurrentMetrics=[{"Name": n, "Unit": CURRENT[n].unit} for n in AGENT_METRICS],
             )

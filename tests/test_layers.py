@@ -71,7 +71,7 @@ ROLES: list[tuple[str, set[str]]] = [
         },
     ),
     ("runtime", {"_roster", "_fanout", "_front", "_pipeline", "_v2_fetch"}),
-    ("facade", {"_client_agents", "_client_v2", "_client", "__init__"}),
+    ("facade", {"_client_agents", "_client_v2", "_boto", "_client", "__init__"}),
     (
         "tools",
         {
@@ -91,7 +91,6 @@ ROLES: list[tuple[str, set[str]]] = [
             "testing._listings",
             "testing._metrics",
             "testing._metrics_v2",
-            "testing._plugin",
             "testing._quota",
             "testing._records",
             "testing._server",

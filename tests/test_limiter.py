@@ -12,7 +12,7 @@ import anyio
 import pytest
 import redis.asyncio as aioredis
 
-from aioconnectmetrics import Adaptation, Bucket, InvalidRequestError, RateLimiter, TokenBucket
+from aioconnectmetrics import Adaptation, Bucket, InvalidSettingError, RateLimiter, TokenBucket
 from aioconnectmetrics.redis import RedisRateLimiter
 from aioconnectmetrics.testing import OtherConsumer
 from aioconnectmetrics.testing._quota import TokenBucket as ServiceBucket
@@ -425,14 +425,14 @@ def test_limiter_keys_buckets_by_identity_region_operation() -> None:
     [
         ({"headroom": 0}, "headroom"),
         ({"headroom": math.nan}, "headroom"),
-        ({"quotas": {"GetMetricData": (0, 8)}}, "rate"),
-        ({"quotas": {"GetMetricData": (5, 0)}}, "burst"),
+        ({"quotas": {"GetMetricData": (0, 8)}}, "quotas['GetMetricData'].rate"),
+        ({"quotas": {"GetMetricData": (5, 0)}}, "quotas['GetMetricData'].burst"),
         ({"quotas": {"PutSomething": (5, 8)}}, "quotas"),
     ],
 )
 def test_limiter_configuration_is_checked(kwargs: dict[str, object], field: str) -> None:
     """Bad quotas are refused, naming the field."""
-    with pytest.raises(InvalidRequestError) as info:
+    with pytest.raises(InvalidSettingError) as info:
         RateLimiter(**kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
 
@@ -450,6 +450,6 @@ def test_limiter_configuration_is_checked(kwargs: dict[str, object], field: str)
 )
 def test_adaptation_settings_are_checked(kwargs: dict[str, float], field: str) -> None:
     """Bad adaptation settings are refused, naming the field."""
-    with pytest.raises(InvalidRequestError) as info:
+    with pytest.raises(InvalidSettingError) as info:
         Adaptation(**kwargs)
     assert info.value.field == field

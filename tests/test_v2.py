@@ -230,7 +230,7 @@ async def test_the_drop_in_takes_any_number_of_values_and_answers_in_botocore_sh
         "MaxResults": 40,
     }
     async with fake.metrics_client(light) as cm:
-        response = await cm.get_metric_data_v2(**kwargs)
+        response = await cm.boto.get_metric_data_v2(**kwargs)
     assert "NextToken" not in response
     assert len(response["ResponseMetadata"]["RequestIds"]) == 2  # one per call
     truth = v2_truth(
@@ -390,9 +390,9 @@ async def test_a_rejected_token_restarts_its_call_and_the_quota_is_its_own(
         "MaxResults": 20,
     }
     async with fake.metrics_client(light) as cm:
-        response = await cm.get_metric_data_v2(**kwargs)
+        response = await cm.boto.get_metric_data_v2(**kwargs)
         stats = cm.stats
-        buckets = {key[2]: s for key, s in cm.limiter.stats().items()}
+        buckets = {key[2]: s for key, s in cm.limiter.stats.items()}
     truth = v2_truth(
         fake,
         light,

@@ -309,7 +309,7 @@ async def test_refusals_through_the_client_send_nothing(fake: FakeConnect) -> No
             with pytest.raises(InvalidRequestError):
                 await cm.get_historical_metrics_v2(metrics, **args)
         with pytest.raises(InvalidRequestError, match="Metrics"):
-            await cm.get_metric_data_v2(
+            await cm.boto.get_metric_data_v2(
                 ResourceArn=fake.centre(instance_id).instance_arn,
                 StartTime=END - DAY,
                 EndTime=END,

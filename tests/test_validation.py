@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aioconnectmetrics import ConnectMetrics, InvalidRequestError, Metric
+from aioconnectmetrics import ConnectMetrics, InvalidRequestError, InvalidSettingError, Metric
 from aioconnectmetrics._request import build_request_memo
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
@@ -304,7 +304,7 @@ async def test_current_drop_in(
     } | kwargs
     args = {k: v for k, v in args.items() if v is not None}
     async with fake.metrics_client() as cm:
-        error = await _expect(fake, cm.get_current_metric_data(**args), field)
+        error = await _expect(fake, cm.boto.get_current_metric_data(**args), field)
     assert str(error).startswith(f"{field}: got ")
     assert error.allowed in str(error), case
 
@@ -323,7 +323,7 @@ async def test_historical_drop_in(
         "HistoricalMetrics": [{"Name": "CONTACTS_HANDLED", "Unit": "COUNT", "Statistic": "SUM"}],
     } | kwargs
     async with fake.metrics_client(instance_id) as cm:
-        error = await _expect(fake, cm.get_metric_data(**args), field)
+        error = await _expect(fake, cm.boto.get_metric_data(**args), field)
     assert str(error).startswith(f"{field}: got ")
     assert error.allowed in str(error), case
 
@@ -334,7 +334,7 @@ async def test_more_than_100_queues_is_fine_in_the_drop_in(
     """Filters.Queues may hold any number of queues: the library batches them."""
     queues = fake.add_queues(instance_id, 101)
     async with fake.metrics_client(instance_id) as cm:
-        response = await cm.get_metric_data(
+        response = await cm.boto.get_metric_data(
             StartTime=START,
             EndTime=END,
             Filters={"Queues": queues},
@@ -351,10 +351,10 @@ def test_error_message_names_field_value_and_rule() -> None:
 
 
 def test_constructor_checks() -> None:
-    """Constructor arguments are checked at once."""
-    with pytest.raises(InvalidRequestError, match="max_concurrency"):
+    """Constructor arguments are checked at once, as settings."""
+    with pytest.raises(InvalidSettingError, match="max_concurrency"):
         ConnectMetrics(max_concurrency=0)
-    with pytest.raises(InvalidRequestError, match="instance_id"):
+    with pytest.raises(InvalidSettingError, match="instance_id"):
         ConnectMetrics("bad/instance")
 
 
@@ -365,7 +365,7 @@ async def test_an_unknown_keyword_is_named_but_its_value_never_repeated(
     """A secret passed under a wrong name does not land in the error (nor in logs)."""
     async with fake.metrics_client(instance_id) as cm:
         with pytest.raises(InvalidRequestError) as info:
-            await getattr(cm, call)(SecretAccessKey="wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET")
+            await getattr(cm.boto, call)(SecretAccessKey="wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET")
     assert info.value.field == "SecretAccessKey"
     assert info.value.value is None
     assert "SECRET" not in str(info.value)

@@ -121,7 +121,7 @@ def _call(fake: FakeConnect, instance_id: str, call: str, kwargs: dict[str, Any]
                     metrics = kwargs.pop("metrics")
                     await getattr(cm, call)(metrics, **kwargs)
                 else:
-                    await getattr(cm, call)(**kwargs)
+                    await getattr(cm.boto, call)(**kwargs)
             except InvalidRequestError as error:
                 return error
             except ConnectMetricsError:
@@ -178,7 +178,7 @@ def test_an_unknown_name_never_repeats_its_value(
     async def run() -> None:
         async with fake.metrics_client(instance_id) as cm:
             with pytest.raises(InvalidRequestError) as info:
-                await getattr(cm, call)(**kwargs, **{name: value})
+                await getattr(cm.boto, call)(**kwargs, **{name: value})
         assert info.value.field == name
         assert value not in str(info.value).replace(name, "")
 

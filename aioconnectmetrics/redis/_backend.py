@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from .._backend import MemoryBackend, entry_from_json, entry_to_json
 from .._cache import CacheEntry
-from .._checks import check_count
+from .._checks import check_count, settings_checked
 from .._errors import BackendUnavailableError
 from ._guard import Fallback, Guard, T, check_fallback
 from ._lua import RELEASE, RENEW
@@ -41,7 +41,8 @@ class RedisBackend:
         self.client = client
         self.namespace = namespace
         self._guard = Guard("cache", timeout, check_fallback(fallback), retry_after=5.0)
-        self._local = MemoryBackend(check_count("max_rows", max_rows, minimum=1))
+        with settings_checked():
+            self._local = MemoryBackend(check_count("max_rows", max_rows, minimum=1))
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
 

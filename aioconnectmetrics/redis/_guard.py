@@ -10,10 +10,10 @@ from typing import Literal, TypeVar
 import anyio
 import redis.exceptions
 
-from .._checks import check_positive
-from .._errors import BackendUnavailableError, InvalidRequestError
+from .._checks import check_positive, settings_checked
+from .._errors import BackendUnavailableError, InvalidSettingError
 
-logger = logging.getLogger("aioconnectmetrics")
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Fallback = Literal["local", "error"]
 
@@ -30,7 +30,7 @@ def check_fallback(fallback: object) -> Fallback:
         return "local"
     if fallback == "error":
         return "error"
-    raise InvalidRequestError("fallback", fallback, "'local' (with a warning) or 'error'")
+    raise InvalidSettingError("fallback", fallback, "'local' (with a warning) or 'error'")
 
 
 class Guard:
@@ -38,7 +38,8 @@ class Guard:
 
     def __init__(self, what: str, timeout: float, fallback: Fallback, retry_after: float) -> None:
         self.what = what
-        self.timeout = check_positive("timeout", timeout)
+        with settings_checked():
+            self.timeout = check_positive("timeout", timeout)
         self.fallback = fallback
         self.retry_after = retry_after
         self._down_since: float | None = None
@@ -66,6 +67,6 @@ class Guard:
             self._down_since = time.monotonic()
             raise BackendUnavailableError(f"Redis {self.what} unavailable: {exc}") from exc
         if self._down_since is not None:
-            logger.warning("Redis %s is back", self.what)
+            logger.info("Redis %s is back", self.what)
             self._down_since = None
         return result

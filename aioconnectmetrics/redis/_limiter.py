@@ -15,6 +15,7 @@ from .._limiter import (
     Bucket,
     BucketStats,
     FifoTurns,
+    LimiterStats,
     TokenBucket,
     check_headroom,
     check_quotas,
@@ -206,6 +207,7 @@ class RedisRateLimiter:
             found = self._buckets[key] = RedisTokenBucket(self, redis_key, rate, burst, local)
         return found
 
-    def stats(self) -> dict[tuple[str, str, str], BucketStats]:
+    @property
+    def stats(self) -> LimiterStats:
         """This process's counters per (identity, region, operation)."""
-        return {key: bucket.stats for key, bucket in self._buckets.items()}
+        return LimiterStats((key, bucket.stats) for key, bucket in self._buckets.items())
