@@ -236,7 +236,7 @@ class LimiterStats(dict[BucketKey, BucketStats]):
     def __call__(self) -> LimiterStats:
         """Deprecated: read ``limiter.stats`` without calling it."""
         warnings.warn(
-            "limiter.stats is deprecated: read limiter.stats (a property, as cm.stats is); "
+            "limiter.stats() is deprecated: read limiter.stats (a property, as cm.stats is); "
             "calling it goes in 0.3",
             DeprecationWarning,
             stacklevel=2,

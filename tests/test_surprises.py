@@ -72,7 +72,7 @@ def test_limiter_stats_is_a_property_and_calling_it_still_works_with_a_warning()
     limiter = RateLimiter(clock=lambda: 0.0)
     limiter.bucket("account", "us-east-1", "ListQueues")
     assert list(limiter.stats) == [("account", "us-east-1", "ListQueues")]
-    with pytest.warns(DeprecationWarning, match="limiter.stats"):
+    with pytest.warns(DeprecationWarning, match=r"limiter\.stats\(\) is deprecated"):
         assert limiter.stats() == limiter.stats
 
 
