@@ -73,13 +73,17 @@ class Execution:
 
 
 def stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) -> set[int]:
-    """The batches whose snapshot is more than `max_spread` seconds behind the newest."""
+    """The batches with a request more than `max_spread` seconds behind the newest.
+
+    Every request counts: a batch's routing-profile request (exact agent counts) as
+    much as its rows' request.
+    """
     if max_spread is None:
         return set()
-    times = {i: a.snapshot_time for i, a in answers.items() if a.snapshot_time is not None}
+    times = {i: min(a.snapshots) for i, a in answers.items() if a.snapshots}
     if not times:
         return set()
-    newest = max(times.values())
+    newest = max(max(a.snapshots) for a in answers.values() if a.snapshots)
     return {i for i, t in times.items() if (newest - t).total_seconds() > max_spread}
 
 
@@ -116,12 +120,17 @@ class _Fetch:
         agent_chain, split = self.agents
         by_profile = await agent_chain.collect(batch, batch_params(split, batch, split.metrics))
         if answer is None:
-            return attrs.evolve(by_profile, rows=(), profile_rows=by_profile.rows)
-        snapshots = [t for t in (answer.snapshot_time, by_profile.snapshot_time) if t]
+            return attrs.evolve(
+                by_profile,
+                rows=(),
+                snapshot_time=None,
+                profile_rows=by_profile.rows,
+                profile_snapshot=by_profile.snapshot_time,
+            )
         return attrs.evolve(
             answer,
             profile_rows=by_profile.rows,
-            snapshot_time=min(snapshots) if snapshots else None,
+            profile_snapshot=by_profile.snapshot_time,
             pages=answer.pages + by_profile.pages,
             restarts=answer.restarts + by_profile.restarts,
         )
@@ -188,7 +197,7 @@ class FanOut:
             answers.update(await run(again))
         else:
             if max_spread is not None and stale_batches(answers, max_spread):
-                times = [a.snapshot_time for a in answers.values() if a.snapshot_time]
+                times = [t for a in answers.values() for t in a.snapshots]
                 raise SnapshotSpreadError((max(times) - min(times)).total_seconds(), max_spread)
         execution.answers = [answers[i] for i in sorted(answers)]
         return execution

@@ -61,19 +61,27 @@ class Row(NamedTuple):
 
 @attrs.frozen
 class BatchAnswer:
-    """Every page of one batch, parsed, with the batch's one snapshot time."""
+    """Every page of one batch, parsed, with the snapshot time of each of its requests."""
 
     index: int
     ids: tuple[str, ...]
     rows: tuple[Row, ...]
+    #: The snapshot of the batch's rows (None: its request asked nothing but agents).
     snapshot_time: datetime | None
     pages: int
     restarts: int = 0
     #: Agent metrics of this batch grouped by routing profile (an `AgentSplit`); None:
     #: not asked that way.
     profile_rows: tuple[Row, ...] | None = None
+    #: The snapshot of the routing-profile request those rows came from.
+    profile_snapshot: datetime | None = None
     #: The service's request ID of the batch's first page.
     request_id: str | None = None
+
+    @property
+    def snapshots(self) -> tuple[datetime, ...]:
+        """The snapshot of every request the batch is made of."""
+        return tuple(t for t in (self.snapshot_time, self.profile_snapshot) if t is not None)
 
 
 @attrs.frozen
@@ -136,7 +144,14 @@ def per_profile(values: Sequence[float | None]) -> Combined:
 
 
 def _agents_by_profile(answers: Sequence[BatchAnswer]) -> dict[RowKey, dict[str, Combined]]:
-    """Agent metrics per (channel) key: each profile once (`per_profile`), then summed."""
+    """Agent metrics per (channel) key: each profile once (`per_profile`), then summed.
+
+    A sum is of one moment only when every routing-profile request it adds up answered
+    from one snapshot: profiles counted at different snapshots add up to a number that
+    may have been true at none of them, so such a total is approximate (and has no
+    bounds that would hold the truth: agents log in and out between snapshots).
+    """
+    moments = {a.profile_snapshot for a in answers if a.profile_rows is not None}
     per_key: dict[tuple[str | None, str | None], dict[str, list[float]]] = {}
     for answer in answers:
         for row in answer.profile_rows or ():
@@ -151,9 +166,16 @@ def _agents_by_profile(answers: Sequence[BatchAnswer]) -> dict[RowKey, dict[str,
         for metric, found in values.items():
             into.setdefault(metric, []).append(per_profile(found))
     return {
-        key: {metric: _sum(parts) for metric, parts in metrics.items()}
+        key: {metric: _of_moments(_sum(parts), len(moments)) for metric, parts in metrics.items()}
         for key, metrics in totals.items()
     }
+
+
+def _of_moments(total: Combined, moments: int) -> Combined:
+    """`total`, no longer exact when its parts come from more than one snapshot."""
+    if moments <= 1 or not total.exact:
+        return total
+    return Combined(total.value, exact=False)
 
 
 def _sum(parts: Sequence[Combined]) -> Combined:
@@ -169,7 +191,10 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
     """Merge batch answers into rows: concatenated, and combined where keys repeat.
 
     Order is stable: batches in order, rows in the service's order within a batch, a
-    combined row where its key first appeared.
+    combined row where its key first appeared. A drop-in request's order (its `sort`)
+    is applied over all batches when it sorts by a metric the caller asked for; by any
+    other metric, that order is the batches' own (docs/decisions.md, "Answers"): the
+    library never asks a metric only to order rows.
     """
     seen: dict[RowKey, list[Row]] = {}
     for answer in answers:
@@ -220,7 +245,7 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
         )
     if any(a.profile_rows is not None for a in answers):
         merged = _with_agents(request, merged, _agents_by_profile(answers))
-    if request.sort is not None and len(answers) > 1:
+    if len(answers) > 1 and request.sort is not None and request.sort[0] in keys:
         merged = ordered(merged, *request.sort)
     return merged
 
@@ -235,20 +260,6 @@ def ordered(rows: Sequence[Row], by: str, order: str) -> list[Row]:
     present = [r for r in by_ids if r.values.get(by) is not None]
     present.sort(key=lambda r: r.values[by] or 0.0, reverse=order == "DESCENDING")
     return present + [r for r in by_ids if r.values.get(by) is None]
-
-
-def without(rows: Sequence[Row], metric: str) -> list[Row]:
-    """Rows without one metric (asked for ordering only, `_plan.as_fetched`)."""
-    return [
-        row._replace(
-            values={k: v for k, v in row.values.items() if k != metric},
-            approximate=MappingProxyType(
-                {k: b for k, b in row.approximate.items() if k != metric}
-            ),
-            raw=None,
-        )
-        for row in rows
-    ]
 
 
 def _with_agents(

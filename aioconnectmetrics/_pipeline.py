@@ -35,8 +35,7 @@ from ._fanout import FanOut, within
 from ._front import CacheFront
 from ._identity import credential_identity
 from ._limiter import Limiter
-from ._merge import merge, without
-from ._plan import as_fetched, plan_batches
+from ._merge import merge
 from ._request import (
     CURRENT_OP,
     HISTORICAL_OP,
@@ -380,14 +379,12 @@ class Pipeline:
         """Resolve, fan out and merge: one upstream fetch, failures recorded, not raised."""
         with self.deadline():
             request = await self.resolve(call, request)
-            fetched = as_fetched(request, len(plan_batches(request)))
-            execution = await self.fanout.execute(call, fetched, spread)
-        rows = merge(fetched, execution.answers)
-        if fetched is not request:  # a metric asked only to order the rows
-            rows = without(rows, fetched.metrics[-1].key)
+            execution = await self.fanout.execute(call, request, spread)
+        rows = merge(request, execution.answers)
         return Answer(
             rows=tuple(rows),
-            snapshots=tuple(a.snapshot_time for a in execution.answers if a.snapshot_time),
+            # Every request's snapshot: the agents' routing-profile requests too.
+            snapshots=tuple(t for a in execution.answers for t in a.snapshots),
             batches=len(execution.answers),
             pages=sum(a.pages for a in execution.answers),
             failures=tuple(sorted(execution.failures.items())),

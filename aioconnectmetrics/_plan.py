@@ -36,32 +36,28 @@ def needs_combining(request: MetricsRequest, batches: int) -> bool:
 
 
 def fetch_metrics(request: MetricsRequest, batches: int) -> tuple[Metric, ...]:
-    """The metrics each batch asks for: the caller's, plus weights when combining."""
+    """The metrics each batch asks for: the caller's, plus exact weights when combining.
+
+    A weight is added only where it is the metric's own denominator (`weight_exact`):
+    the mean has a value exactly when its count is not zero, so asking the count adds
+    no row the caller's own request would not return, even from a service that leaves
+    out rows with no data. A merely close count could have data where the mean has
+    none, and add rows: those means combine unweighted, approximate with bounds.
+    """
     metrics = list(request.metrics)
     if needs_combining(request, batches):
         keys = {m.key for m in metrics}
         for metric in request.metrics:
             spec = request.spec(metric)
-            if spec.combine is Combine.WEIGHTED_MEAN and spec.weight and spec.weight not in keys:
+            if (
+                spec.combine is Combine.WEIGHTED_MEAN
+                and spec.weight
+                and spec.weight_exact
+                and spec.weight not in keys
+            ):
                 metrics.append(Metric(spec.weight))
                 keys.add(spec.weight)
     return tuple(metrics)
-
-
-def as_fetched(request: MetricsRequest, batches: int) -> MetricsRequest:
-    """The request as its batches ask it: with the metric its rows are ordered by.
-
-    A drop-in request's rows are ordered as the service orders one request's (its
-    `sort`, by default AGENTS_ONLINE descending). Over several batches the library
-    orders them itself, so it asks for that metric too when the caller did not;
-    `_merge.without` takes it out of the answer again.
-    """
-    if request.sort is None or batches < 2 or not request.groupings:
-        return request
-    by = request.sort[0]
-    if any(m.key == by for m in request.metrics):
-        return request
-    return attrs.evolve(request, metrics=(*request.metrics, Metric(by)))
 
 
 @attrs.frozen

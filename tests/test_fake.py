@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import boto3
 import botocore.exceptions
 import pytest
 
@@ -183,7 +185,7 @@ async def test_pagination_serves_one_frozen_snapshot(
 async def test_token_expires_after_300_seconds(
     clock: ManualClock, fake: FakeConnect, instance_id: str
 ) -> None:
-    """A token works at 299 s and is rejected with InvalidRequestException at 300 s."""
+    """A token works at 299 s and is rejected with InvalidParameterException at 300 s."""
     queues = fake.add_queues(instance_id, 30)
     params: dict[str, Any] = {
         "InstanceId": instance_id,
@@ -199,7 +201,7 @@ async def test_token_expires_after_300_seconds(
         clock.advance(300)
         with pytest.raises(botocore.exceptions.ClientError) as info:
             await client.get_current_metric_data(**params, NextToken=second["NextToken"])
-    assert info.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert info.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
 async def test_token_with_changed_parameters_is_rejected(
@@ -451,3 +453,67 @@ async def test_another_consumer_spends_its_share(clock: ManualClock) -> None:
         assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
         assert (other.admitted, other.throttled) == (2, 0)
         assert untouched.admitted == 0  # its account never asked, so it never began
+
+
+def test_rows_with_no_data_are_left_out_when_asked(clock: ManualClock) -> None:
+    """omit_empty_rows: the answer is the rows with a value, nothing else changed."""
+    with FakeConnect(clock=clock, quotas=None, seed=4) as fake:
+        instance_id = fake.add_instance(simulate=False)
+        queues = fake.add_queues(instance_id, 6, channels=["VOICE", "CHAT"])
+        fake.set_waiting(instance_id, queues[1], "CHAT", in_queue=4, oldest_age=30)
+        fake.set_waiting(instance_id, queues[4], "VOICE", in_queue=2, oldest_age=8)
+        params: dict[str, Any] = {
+            "InstanceId": instance_id,
+            "Filters": {"Queues": queues, "Channels": ["VOICE", "CHAT"]},
+            "Groupings": ["QUEUE", "CHANNEL"],
+            "CurrentMetrics": [
+                metric("CONTACTS_IN_QUEUE"),
+                metric("OLDEST_CONTACT_AGE", "SECONDS"),
+            ],
+        }
+        client = boto3.client(
+            "connect",
+            endpoint_url=fake.endpoint_url,
+            region_name=fake.region_name,
+            aws_access_key_id="rows",
+            aws_secret_access_key="rows-secret",  # noqa: S106 - the fake's dummy key
+        )
+        every = client.get_current_metric_data(**params)
+        fake.service.omit_empty_rows = True
+        some = client.get_current_metric_data(**params)
+
+    def keyed(response: dict[str, Any]) -> dict[tuple[str, str], list[float | None]]:
+        return {
+            (r["Dimensions"]["Queue"]["Id"], r["Dimensions"]["Channel"]): [
+                c.get("Value") for c in r["Collections"]
+            ]
+            for r in response["MetricResults"]
+        }
+
+    assert len(every["MetricResults"]) == 12  # 6 queues x 2 channels
+    assert keyed(some) == {
+        (queues[1], "CHAT"): [4.0, 30.0],
+        (queues[4], "VOICE"): [2.0, 8.0],
+    }
+    assert {k: v for k, v in keyed(every).items() if any(v)} == keyed(some)
+    assert some["ApproximateTotalCount"] == 2
+
+
+async def test_a_new_connection_pays_its_set_up_time_once() -> None:
+    """connection_setup delays each connection's first request only, before admission."""
+    with FakeConnect(quotas=None, seed=4, connection_setup=0.2) as fake:
+        iid = fake.add_instance()
+        queues = fake.add_queues(iid, 2)
+        params: dict[str, Any] = {
+            "InstanceId": iid,
+            "Filters": {"Queues": queues},
+            "CurrentMetrics": [metric("CONTACTS_IN_QUEUE")],
+        }
+        async with fake.client(max_pool_connections=1) as client:
+            started = time.monotonic()
+            await client.get_current_metric_data(**params)
+            first = time.monotonic() - started
+            for _ in range(3):
+                await client.get_current_metric_data(**params)
+        assert fake.connections_set_up == 1  # four requests, one connection
+        assert first >= 0.2

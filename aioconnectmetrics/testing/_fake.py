@@ -8,6 +8,7 @@ import json
 import math
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -42,6 +43,14 @@ class FakeConnect:
         snapshot_interval: the real-time snapshot advances this often (seconds).
         quotas: operation -> (rate per second, burst); ``None`` switches quotas off.
         latency: seconds added to every response, or a (low, high) range.
+        connection_setup: seconds by which each new connection's first request reaches
+            the service late, or a (low, high) range: the TLS handshake of the real
+            service (one or two round trips), paid before the request is admitted, so
+            the service's quota bucket sees it that much later than it was sent.
+        omit_empty_rows: leave out of real-time and historical answers the rows with no
+            data for the asked metrics (every value null or 0), as the reference
+            describes ("MetricResult list is empty: the request cannot find any data");
+            by default every row of the asked dimensions is answered.
         region_name: the region of instances that `add_instance` creates.
         host, port: where to listen (default 127.0.0.1 and a free port).
     """
@@ -54,6 +63,8 @@ class FakeConnect:
         snapshot_interval: float = 15.0,
         quotas: Mapping[str, tuple[float, int]] | None = DEFAULT_QUOTAS,
         latency: float | tuple[float, float] = 0.0,
+        connection_setup: float | tuple[float, float] = 0.0,
+        omit_empty_rows: bool = False,
         region_name: str = "us-east-1",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -63,13 +74,20 @@ class FakeConnect:
         self.clock: Callable[[], float] = clock or time.time
         self.region_name = region_name
         self.latency = latency
+        self.connection_setup = connection_setup
         self.service = ConnectService(
             account_id=_ACCOUNT_ID,
             clock=self.clock,
             snapshot_interval=snapshot_interval,
             quotas=quotas,
             seed=seed,
+            omit_empty_rows=omit_empty_rows,
         )
+        #: The connections (sockets) that have had their first request.
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        #: How many connections paid the set-up time (with `connection_setup` on).
+        self.connections_set_up = 0
+        self._setup_rng = random.Random(f"setup:{seed}")
         self.requests: list[RecordedRequest] = []
         self._hooks: list[Callable[[str, Mapping[str, Any]], None]] = []
         self._latency_rng = random.Random(f"latency:{seed}")
@@ -373,10 +391,10 @@ class FakeConnect:
 
         Kinds: "error" (500 InternalServiceException), "throttle" (429
         ThrottlingException), "drop" (the connection closes with no answer), "expire"
-        (400 InvalidRequestException, as for an expired NextToken), "denied" (403
-        AccessDeniedException, as for a role without the permission), "drift" (the page's
-        DataSnapshotTime is one snapshot later than its chain's, as if the service's
-        snapshot moved on mid-chain). `at` picks exact request numbers (1-based,
+        (400 InvalidParameterException, the answer to a NextToken that cannot be used),
+        "denied" (403 AccessDeniedException, as for a role without the permission),
+        "drift" (the page's DataSnapshotTime is one snapshot later than its chain's, as if
+        the service's snapshot moved on mid-chain). `at` picks exact request numbers (1-based,
         counted per operation); `when` looks at the request parameters; `probability`
         draws from the fake's seeded generator. Returns the rule, for `remove_fault`.
         """
@@ -424,7 +442,17 @@ class FakeConnect:
         region: str,
         access_key: str,
         params: dict[str, Any],
+        *,
+        connection: object = None,
     ) -> tuple[int, dict[str, str], str, str | None]:
+        if connection is not None and self.connection_setup:
+            with self.service.lock:
+                new = connection not in self._connections
+                self._connections.add(connection)
+                self.connections_set_up += new
+                seconds = _draw(self.connection_setup, self._setup_rng) if new else 0.0
+            # The handshake comes before the request reaches the service (and its quota).
+            delay(seconds, self._setup_rng)
         for hook in list(self._hooks):
             hook(operation, params)
         with self.service.lock:
@@ -448,3 +476,8 @@ class FakeConnect:
         with self.service.lock:
             self.requests.append(record)
         return status, headers, text, code
+
+
+def _draw(seconds: float | tuple[float, float], rng: random.Random) -> float:
+    """A fixed delay, or one drawn from a (low, high) range."""
+    return rng.uniform(*seconds) if isinstance(seconds, tuple) else seconds

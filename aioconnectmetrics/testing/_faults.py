@@ -22,11 +22,25 @@ class ServiceError(Exception):
         self.dropped = dropped
 
 
+#: The one answer to a token that cannot be used, whatever the reason. The API reference
+#: lists no error for an expired token; it says the token "expires after 5 minutes" and
+#: that later requests "must use the same request parameters". A token that no longer
+#: works is a parameter that is not valid: InvalidParameterException, "One or more of
+#: the specified parameters are not valid". One answer for every reason (expired,
+#: forged, issued for other parameters, another operation or another instance), so a
+#: client cannot tell them apart and must treat them alike: start the chain again.
+TOKEN_REJECTED = ServiceError(
+    400,
+    "InvalidParameterException",
+    "The NextToken is not valid: tokens live 300 seconds and are good only for the "
+    "request that issued them",
+)
+
 FAULTS = {
     "error": ServiceError(500, "InternalServiceException", "Injected internal error"),
     "throttle": ServiceError(429, "ThrottlingException", "Rate exceeded"),
     "drop": ServiceError(500, "InternalServiceException", "Connection dropped", dropped=True),
-    "expire": ServiceError(400, "InvalidRequestException", "The NextToken has expired"),
+    "expire": TOKEN_REJECTED,
     "denied": ServiceError(
         403, "AccessDeniedException", "You do not have sufficient access to perform this action."
     ),

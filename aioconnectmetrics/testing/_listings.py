@@ -11,7 +11,7 @@ from typing import Any
 
 from ._faults import invalid
 from ._sim import ContactCentre
-from ._tokens import Chain, Tokens, digest
+from ._tokens import Chain, ScopedTokens, digest
 
 #: Operation -> the key of its summary list.
 LISTINGS = {
@@ -61,7 +61,7 @@ def _summaries(
 
 
 def listing(
-    tokens: Tokens,
+    tokens: ScopedTokens,
     operation: str,
     centre: ContactCentre,
     params: Mapping[str, Any],

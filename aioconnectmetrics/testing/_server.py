@@ -15,10 +15,17 @@ import socket
 import threading
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from moto.connect import urls as moto_connect_urls
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+from werkzeug.wsgi import LimitedStream
 
 from ._faults import ServiceError
 
@@ -35,8 +42,13 @@ class Responder(Protocol):
         region: str,
         access_key: str,
         params: dict[str, Any],
+        *,
+        connection: object = None,
     ) -> tuple[int, dict[str, str], str, str | None]:
-        """Status, headers, body, and the error code (``"drop"``: close the connection)."""
+        """Status, headers, body, and the error code (``"drop"``: close the connection).
+
+        `connection` is the request's socket: its first request pays the set-up time.
+        """
 
 
 _ROUTES = {
@@ -62,6 +74,76 @@ _RUNNING: dict[int, Responder] = {}
 _RUNNING_LOCK = threading.Lock()
 
 
+class _Empty:
+    """What werkzeug's after-response drain reads: nothing (see `_KeepAliveHandler`)."""
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def readline(self, size: int = -1) -> bytes:
+        return b""
+
+
+_EMPTY = _Empty()
+
+
+class _KeepAliveHandler(MotoRequestHandler):
+    """HTTP/1.1 keep-alive, as the real service keeps its connections open.
+
+    werkzeug's development server closes every connection after one response: after
+    the application it reads whatever the socket still holds, which on a kept
+    connection would swallow the client's next request. Here the application reads the
+    body through a stream limited to ``Content-Length``, what it leaves unread is read to
+    that length after the response, and werkzeug's own drain sees an empty stream, so
+    the next request starts where it should. A request body without a length (chunked)
+    still closes its connection. Clients then reuse connections as they do with the
+    service, and `FakeConnect(connection_setup=...)` charges a new connection's first
+    request, as the service's TLS handshake does.
+    """
+
+    _body: LimitedStream | None = None
+    _socket_file: Any = None
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        length = environ.get("CONTENT_LENGTH") or ""
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "")
+        self._body = None
+        if length.isdigit() and not chunked:
+            self._body = LimitedStream(self._socket_file, int(length))
+            environ["wsgi.input"] = self._body
+        elif chunked or environ["REQUEST_METHOD"] not in ("GET", "HEAD", "DELETE"):
+            environ["aioconnectmetrics.close"] = True
+        return environ
+
+    def run_wsgi(self) -> None:
+        self._socket_file, self.rfile = self.rfile, cast(Any, _EMPTY)
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = self._socket_file
+        if self._body is not None:
+            self._body.exhaust()  # what the application left unread
+
+    def send_header(self, keyword: str, value: str) -> None:
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and not self.environ.get("aioconnectmetrics.close"):
+            return  # keep the connection for the client's next request
+        super().send_header(keyword, value)
+
+
+class _KeepAliveMotoServer(ThreadedMotoServer):
+    """moto's threaded server with `_KeepAliveHandler`."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=_KeepAliveHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 def serve(fake: Responder, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, int]:
     """Start a server for `fake` (port 0: a free one): the server, and its port.
 
@@ -75,7 +157,7 @@ def serve(fake: Responder, host: str = "127.0.0.1", port: int = 0) -> tuple[Any,
     werkzeug_log = logging.getLogger("werkzeug")
     if werkzeug_log.level == logging.NOTSET:
         werkzeug_log.setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server = _KeepAliveMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     port = int(server.get_host_and_port()[1])
     with _RUNNING_LOCK:
@@ -137,7 +219,10 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
         params = {k: v for k, v in params.items() if v is not None}
     else:
         params = json.loads(request.get_data() or b"{}")
-    status, headers, body, code = fake._respond(operation, instance_id, region, access_key, params)
+    connection = request.environ.get("werkzeug.socket")
+    status, headers, body, code = fake._respond(
+        operation, instance_id, region, access_key, params, connection=connection
+    )
     # As the service does: every answer names its request (botocore's RequestId).
     headers = {**headers, "x-amzn-RequestId": str(uuid.uuid4())}
     if code == "drop":

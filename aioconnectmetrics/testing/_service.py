@@ -49,10 +49,13 @@ class ConnectService:
         snapshot_interval: float,
         quotas: Mapping[str, tuple[float, int]] | None,
         seed: int,
+        omit_empty_rows: bool = False,
     ) -> None:
         self.account_id = account_id
         self.clock = clock
         self.snapshot_interval = snapshot_interval
+        #: Leave out rows with no data for the asked metrics (see `FakeConnect`).
+        self.omit_empty_rows = omit_empty_rows
         self.quotas = dict(quotas) if quotas is not None else None
         self.instances: dict[str, tuple[str, ContactCentre]] = {}
         self.lock = threading.RLock()
@@ -61,7 +64,7 @@ class ConnectService:
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         #: Other consumers that start with their account's first request.
         self.waiting_others: dict[tuple[str, str, str], list[OtherConsumer]] = {}
-        #: token -> (its chain or None once expired, the offset it resumes at, issue time).
+        #: The live pagination tokens, each bound to its operation and instance.
         self.tokens = Tokens()
         self._numbers: dict[str, int] = {}
 
@@ -146,11 +149,12 @@ class ConnectService:
         decline_unsimulated(operation, params)
         now = self.clock()
         self.tokens.expire(now)
+        tokens = self.tokens.scoped(operation, instance_id)
         if operation in LISTINGS:
-            return listing(self.tokens, operation, centre, params, now, region=region)
+            return listing(tokens, operation, centre, params, now, region=region)
         token = params.get("NextToken")
         if token is not None:
-            body = self.tokens.next_page(token, params, now)
+            body = tokens.next_page(token, params, now)
             if fault == "drift" and "DataSnapshotTime" in body:
                 body["DataSnapshotTime"] += self.snapshot_interval
             return body
@@ -161,10 +165,10 @@ class ConnectService:
                 now,
                 lambda value, kind: self.resource_id(centre, region, value, kind),
             )
-            return self.tokens.first_page(Chain(digest(params), results, {}), params, now)
+            return tokens.first_page(Chain(digest(params), results, {}), params, now)
         if operation == "GetCurrentUserData":
             return get_current_user_data(
-                self.tokens,
+                tokens,
                 centre,
                 params,
                 now,
@@ -181,7 +185,11 @@ class ConnectService:
             lambda value, kind: self.resource_id(centre, region, value, kind),
         )
         results, extra = (current if operation == "GetCurrentMetricData" else historical)(ask)
-        body = self.tokens.first_page(Chain(digest(params), results, extra), params, now)
+        if self.omit_empty_rows:
+            results = [row for row in results if has_data(row)]
+            if "ApproximateTotalCount" in extra:
+                extra = {**extra, "ApproximateTotalCount": len(results)}
+        body = tokens.first_page(Chain(digest(params), results, extra), params, now)
         if fault == "drift" and "DataSnapshotTime" in body:
             body["DataSnapshotTime"] += self.snapshot_interval
         return body
@@ -196,3 +204,8 @@ class ConnectService:
         if not value.startswith(prefix):
             raise invalid(f"{kind} ARN {value} does not belong to instance {centre.instance_id}")
         return value[len(prefix) :]
+
+
+def has_data(row: Mapping[str, Any]) -> bool:
+    """Whether a result row has data for any asked metric: a value neither null nor 0."""
+    return any(collection.get("Value") for collection in row["Collections"])

@@ -24,7 +24,7 @@ from .._catalog import CONTACT_STATES, USER_DATA_FILTER_LIMITS
 from ._coverage import not_simulated
 from ._faults import invalid
 from ._sim import Agent, ContactCentre
-from ._tokens import Chain, Tokens, digest
+from ._tokens import Chain, ScopedTokens, digest
 
 #: (a resource ID or ARN, its kind) -> its ID, or the service's error.
 ResourceId = Callable[[str, str], str]
@@ -185,7 +185,7 @@ def _contact_states(filters: Mapping[str, Any]) -> frozenset[str] | None:
 
 
 def get_current_user_data(
-    tokens: Tokens,
+    tokens: ScopedTokens,
     centre: ContactCentre,
     params: Mapping[str, Any],
     now: float,
