@@ -24,10 +24,20 @@ def main() -> None:
     parser.add_argument("sizes", type=int, nargs="+")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--snapshot-interval", type=float, default=15.0)
+    parser.add_argument(
+        "--connection-setup",
+        type=float,
+        default=0.0,
+        help="seconds a new connection's first request reaches the service late (+-20%%)",
+    )
     parser.add_argument("--consumer", action="append", default=[])
     args = parser.parse_args()
+    setup = args.connection_setup
     with FakeConnect(
-        seed=6, latency=args.latency, snapshot_interval=args.snapshot_interval
+        seed=6,
+        latency=args.latency,
+        snapshot_interval=args.snapshot_interval,
+        connection_setup=(0.8 * setup, 1.2 * setup),
     ) as fake:
         for spec in args.consumer:
             key, rate, burst, *timing = spec.split(":")

@@ -67,12 +67,18 @@ METRICS = [
 
 @contextlib.contextmanager
 def fake_service(
-    sizes: list[int], consumers: Sequence[str] = (), *, snapshot_interval: float = 15.0
+    sizes: list[int],
+    consumers: Sequence[str] = (),
+    *,
+    snapshot_interval: float = 15.0,
+    connection_setup: float = 0.0,
 ) -> Iterator[dict[str, Any]]:
     """Start the fake in its own process; yield its endpoint and instances.
 
     `consumers`: ``KEY:RATE:BURST[:DELAY:DURATION]``, other callers of an account's quota.
     `snapshot_interval`: how often the real-time snapshot moves on.
+    `connection_setup`: seconds (+-20%) by which a new connection's first request
+    reaches the service late, as the real service's TLS handshake makes it.
     """
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
@@ -86,6 +92,7 @@ def fake_service(
                 "--latency",
                 str(LATENCY),
                 f"--snapshot-interval={snapshot_interval}",
+                f"--connection-setup={connection_setup}",
                 *(f"--consumer={spec}" for spec in consumers),
             ],
         )
