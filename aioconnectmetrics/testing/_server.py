@@ -103,6 +103,8 @@ class _KeepAliveHandler(MotoRequestHandler):
 
     _body: LimitedStream | None = None
     _socket_file: Any = None
+    #: Whether the request being answered leaves its connection fit for the next one.
+    _keep = False
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
@@ -112,8 +114,10 @@ class _KeepAliveHandler(MotoRequestHandler):
         if length.isdigit() and not chunked:
             self._body = LimitedStream(self._socket_file, int(length))
             environ["wsgi.input"] = self._body
-        elif chunked or environ["REQUEST_METHOD"] not in ("GET", "HEAD", "DELETE"):
-            environ["aioconnectmetrics.close"] = True
+        # A body of unknown length cannot be read to its end: that connection closes.
+        self._keep = self._body is not None or (
+            not chunked and environ["REQUEST_METHOD"] in ("GET", "HEAD", "DELETE")
+        )
         return environ
 
     def run_wsgi(self) -> None:
@@ -122,12 +126,13 @@ class _KeepAliveHandler(MotoRequestHandler):
             super().run_wsgi()
         finally:
             self.rfile = self._socket_file
-        if self._body is not None:
+            keep, self._keep = self._keep, False  # what comes next is not this request
+        if self._body is not None and keep:
             self._body.exhaust()  # what the application left unread
 
     def send_header(self, keyword: str, value: str) -> None:
         closing = keyword.lower() == "connection" and value.lower() == "close"
-        if closing and not self.environ.get("aioconnectmetrics.close"):
+        if closing and self._keep:
             return  # keep the connection for the client's next request
         super().send_header(keyword, value)
 
