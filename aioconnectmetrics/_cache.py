@@ -14,8 +14,8 @@ Freshness is pure arithmetic over times the caller passes in:
   refetch, together.
 
 Keys hash the normalised request and who asks (region, endpoint, instance, and the
-credential identity hash), so two tenants never share an entry. Where entries live is
-`_backend.py`; the single-flight front that uses all this is `_front.py`.
+tenant: the proven principal, or a key HMAC), so two tenants never share an entry.
+Where entries live is `_backend.py`; the single-flight front that uses all this is `_front.py`.
 """
 
 from __future__ import annotations

@@ -114,6 +114,20 @@ def check_partial(value: object) -> bool:
     return check_flag("partial", value)
 
 
+def check_account_id(value: object) -> str | None:
+    """An AWS account ID: 12 digits, or None (STS tells it)."""
+    if value is None or (isinstance(value, str) and len(value) == 12 and value.isdigit()):
+        return value
+    raise InvalidSettingError("account_id", value, "an AWS account ID (12 digits), or None")
+
+
+def check_verify(value: object) -> bool | str | None:
+    """`verify`: None (botocore's default), a bool, or the path of a CA bundle."""
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and value):
+        return value
+    raise InvalidSettingError("verify", value, "True, False, or the path of a CA bundle")
+
+
 def check_spread(value: object) -> float | None:
     """`max_spread` in seconds (a timedelta, or a number), or None."""
     if value is None:

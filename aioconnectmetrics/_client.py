@@ -9,6 +9,7 @@ under ``cm.boto`` (`_boto.py`); its old names on the client itself are deprecate
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -16,21 +17,24 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
 
-from aiobotocore.session import AioSession
+from aiobotocore.session import AioSession, get_session
 
 from ._backend import CacheBackend, MemoryBackend
 from ._boto import BotoFace
 from ._cache import CachePolicy, CacheStats
 from ._checks import (
     CacheMode,
+    check_account_id,
     check_cache_mode,
     check_partial,
     check_spread,
+    check_verify,
     settings_checked,
 )
 from ._client_agents import DirectoryMethods
 from ._client_v2 import V2Methods
 from ._errors import ClientClosedError
+from ._identity import Keys, credential_identity
 from ._limiter import Limiter, RateLimiter
 from ._metric import Metric
 from ._pipeline import Pipeline, for_streaming
@@ -59,6 +63,12 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         instance_id: the default Connect instance for every call.
         region_name, endpoint_url, session: for the client it creates.
         aws_access_key_id, aws_secret_access_key, aws_session_token: explicit credentials.
+        verify: for the client it creates: the CA bundle (a path) to verify the
+            service's certificate against, or False not to verify; default botocore's.
+        account_id: the AWS account whose quota the credentials spend, for setups
+            where STS cannot be reached; by default STS ``GetCallerIdentity`` tells it
+            (once per set of credentials), and the cache is shared by the credentials'
+            principal (see docs/replicas.md).
         client: an aiobotocore Connect client to borrow instead. Configure it with
             ``retries={"total_max_attempts": 1}`` so that retries are not multiplied.
         limiter: a `RateLimiter` to share with other clients of the same account;
@@ -89,6 +99,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         aws_access_key_id: str | None = None,
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
+        verify: bool | str | None = None,
+        account_id: str | None = None,
         limiter: Limiter | None = None,
         retry: RetryPolicy | None = None,
         max_concurrency: int = 32,
@@ -105,6 +117,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             if instance_id is not None:
                 check_instance_id(instance_id)
             self._partial = check_partial(partial)
+            check_verify(verify)
+            self._account_id = check_account_id(account_id)
             self._pipeline = Pipeline.build(
                 backend=cache_backend,
                 cache=cache,
@@ -124,6 +138,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             "aws_access_key_id": aws_access_key_id,
             "aws_secret_access_key": aws_secret_access_key,
             "aws_session_token": aws_session_token,
+            "verify": verify,
         }
         self._session = session
         self._client = client
@@ -167,7 +182,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
 
     @property
     def identity(self) -> str | None:
-        """Whose quota the client spends (a non-secret hash), once open; None before."""
+        """Whose quota the client spends (the AWS account), once open; None before."""
         return self._identity
 
     @property
@@ -201,23 +216,42 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
 
     async def _enter(self) -> ConnectMetrics:
         stack = contextlib.AsyncExitStack()
+        session, given = None, None
         if self._client is None:
+            session = self._session or get_session()
             self._client = await stack.enter_async_context(
                 open_client(
-                    self._session,
+                    session,
                     max_pool_connections=self._max_concurrency,
                     **self._client_kwargs,
                 )
             )
+            given = self._given_keys()
+        identify = functools.partial(
+            credential_identity,
+            session=session if given is None else None,
+            given=given,
+            verify=self._client_kwargs["verify"],
+            account_id=self._account_id,
+        )
         try:  # entered after the client, so the background closes first
             self._caller, self._identity = await self._pipeline.open(
-                stack, self._client, limiter=self._limiter, retry=self._retry
+                stack, self._client, limiter=self._limiter, retry=self._retry, identify=identify
             )
         except BaseException:
             await stack.aclose()
             raise
         self._stack = stack
         return self
+
+    def _given_keys(self) -> Keys | None:
+        """The keys this client was given explicitly, or None (the AWS chain's)."""
+        access_key = self._client_kwargs["aws_access_key_id"]
+        secret = self._client_kwargs["aws_secret_access_key"]
+        if not isinstance(access_key, str) or not isinstance(secret, str):
+            return None
+        token = self._client_kwargs["aws_session_token"]
+        return Keys(access_key, secret, token if isinstance(token, str) else None)
 
     async def __aexit__(
         self,

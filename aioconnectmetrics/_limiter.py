@@ -1,4 +1,4 @@
-"""Staying under the quota: token buckets per (credential identity, region, operation).
+"""Staying under the quota: token buckets per (account, region, operation).
 
 A bucket hands out grants in arrival order (first come, first served): the caller at the
 head of the line asks the quota model (`_quota.QuotaModel`) for a token, and sleeps until
@@ -76,7 +76,9 @@ class Adaptation:
         max_hold: the longest hold, reached after probes that found the rate unchanged.
         climb: time constant (seconds) of that climb.
         window: seconds of throttles the estimate looks back over.
-        slack: seconds by which a new bucket's first refill starts late.
+        slack: seconds from a request's departure to the service counting it, added to
+            the earliest departure (where the service's refill starts); before any
+            departure is known, to the first grant.
     """
 
     hold: float = attrs.field(default=DEFAULT_HOLD)
@@ -199,6 +201,10 @@ class TokenBucket:
         """The request sent under `grant` was throttled (the async form every bucket has)."""
         self.throttled(grant)
 
+    def departed(self, grant: Grant, delay: float) -> None:
+        """The request sent under `grant` left `delay` seconds after it was granted."""
+        self.model.departed(grant.at, delay, self._clock())
+
     def throttled(self, grant: Grant) -> None:
         """The request sent under `grant` was throttled: learn the rate that is left."""
         self.model.throttled(grant.at, grant.seq, self._clock())
@@ -217,6 +223,13 @@ class Bucket(Protocol):
 
     async def report_throttle(self, grant: Grant) -> None:
         """The service throttled the request sent under `grant`: learn from it."""
+
+    def departed(self, grant: Grant, delay: float) -> None:
+        """The request sent under `grant` left `delay` seconds after it was granted.
+
+        Left: its connection, set-up included, was ready. The earliest departure is
+        where the service's refill started.
+        """
 
     @property
     def stats(self) -> BucketStats:
@@ -289,7 +302,7 @@ def check_headroom(headroom: object) -> float:
 
 
 class RateLimiter:
-    """Token buckets per (credential identity, region, operation), shareable by clients.
+    """Token buckets per (account, region, operation), shareable by clients.
 
     Give one `RateLimiter` to every `ConnectMetrics` in a process that uses the same AWS
     account, so that together they stay under its quota.

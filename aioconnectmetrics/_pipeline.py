@@ -28,12 +28,13 @@ from ._agents import (
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import Answer, CachePolicy, cache_key, fresh_until
 from ._checks import CacheMode, check_count, check_flag, check_positive
+from ._departure import watch
 from ._directory import Directory, QueueInfo
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
 from ._errors import InvalidRequestError
 from ._fanout import FanOut, within
 from ._front import CacheFront
-from ._identity import credential_identity
+from ._identity import CredentialIdentity, credential_identity
 from ._limiter import Limiter
 from ._merge import merge
 from ._request import (
@@ -145,10 +146,13 @@ class Pipeline:
         *,
         limiter: Limiter,
         retry: RetryPolicy,
+        identify: Callable[[ConnectClient], Awaitable[CredentialIdentity]] | None = None,
     ) -> tuple[Caller, str]:
         """Open on `client`: its caller (limited, retried, counted), and whose quota it is.
 
-        What runs in the background lives in `stack`, and ends with it.
+        What runs in the background lives in `stack`, and ends with it. `identify` finds
+        whose quota and cache the client's credentials are (default: STS, as the
+        client's own credentials).
         """
         # Shared fetches and background refreshes run in this task group, not in the
         # caller's task, so that one caller leaving does not cancel what others wait for.
@@ -157,9 +161,11 @@ class Pipeline:
         self.front.open(tasks)
         stack.callback(self.front.open, None)
         with credentials_translated("reading the credentials"):
-            identities = await credential_identity(client)
+            identities = await (identify or credential_identity)(client)
         region = str(client.meta.region_name)
         self.where = Where(region, str(client.meta.endpoint_url), identities.tenant)
+        # The limiter learns when requests leave (a new connection's set-up included).
+        watch(client)
         caller = RetryingCaller(
             ClientCaller(client, on_call=self.counters.call),
             limiter=limiter,

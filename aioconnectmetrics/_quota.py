@@ -19,6 +19,13 @@ that bucket, and it learns from what the service tells us:
 * The same throttle re-phases the model: the service held less than a token at ``t``
   (half of one, as a guess that costs least; none when the grant before was throttled
   too), so the level now is that, plus what refilled since ``t``, less what we sent since.
+* Where the service's bucket starts: it refills from the moment our first request
+  reaches it, which on a new connection is after the connection's set-up (TCP and TLS:
+  a round trip or two, more than the grants' spacing). The model starts its own refill
+  at its first grant plus a fixed `slack` (the time to build a burst's requests), and
+  moves that start to the earliest departure it is told of (`departed`: a grant's time
+  plus the seconds until its connection was ready), for as long as the start still
+  decides the level: before the first throttle, and before the bucket is full again.
 * The absence of throttles is evidence too, but only up to the rate we sent at. So the
   learnt rate is held for `hold` seconds, then climbs back towards the quota with time
   constant `climb`: if the others have stopped we are back near the full quota within
@@ -44,8 +51,10 @@ DEFAULT_HOLD = 0.5
 DEFAULT_MAX_HOLD = 2.0
 #: Time constant (seconds) of the climb back.
 DEFAULT_CLIMB = 0.5
-#: Seconds by which a new bucket's first refill starts late: a burst's first request
-#: leaves only after the event loop has built several of the others.
+#: Seconds from a request's departure to the service counting it (the network's one way,
+#: and the service's queueing when a burst lands at once), added to the earliest
+#: departure told (`QuotaModel.departed`); before one is told, to the first grant, when
+#: it also covers the event loop building the burst's requests.
 DEFAULT_SLACK = 0.03
 #: The learnt rate never goes below the quota's rate divided by this.
 FLOOR_DIVISOR = 20.0
@@ -86,8 +95,9 @@ class QuotaModel:
         rate: the quota's rate (requests per second).
         burst: the quota's burst.
         hold, max_hold, climb, window: see the module docstring.
-        slack: seconds by which the first refill starts late (the service's bucket starts
-            refilling when our first request reaches it, a little after we grant it).
+        slack: seconds from a request's departure to the service counting it: the
+            first refill starts at the earliest departure plus this (before one is
+            told, at the first grant plus this).
     """
 
     rate: float
@@ -107,6 +117,14 @@ class QuotaModel:
     streak: int = 0
     #: (grant time, grant seq) of recent throttled grants, oldest first.
     points: list[tuple[float, int]] = attrs.Factory(list)
+    #: Grants whose caller sent nothing (`give_back`).
+    returned: int = 0
+    #: The earliest departure told (`departed`): where the service's refill started.
+    reached: float | None = None
+    #: Whether the bucket has been full since the first grant: its start no longer counts.
+    capped: bool = False
+    #: Where the model started refilling: its first take plus `slack`.
+    started: float | None = None
 
     @property
     def held(self) -> float:
@@ -149,9 +167,12 @@ class QuotaModel:
 
     def _refill(self, now: float) -> None:
         if self.updated is None:
-            self.updated = now + self.slack
+            self.updated = self.started = now + self.slack
         if now > self.updated:
-            self.tokens = min(float(self.burst), self.tokens + self._refilled(self.updated, now))
+            level = self.tokens + self._refilled(self.updated, now)
+            if level >= self.burst and self.granted:
+                self.capped = True
+            self.tokens = min(float(self.burst), level)
             self.updated = now
 
     def take(self, now: float) -> Grant | float:
@@ -171,7 +192,30 @@ class QuotaModel:
         which, and one unused changes a measured rate by less than its ±1 margin.
         """
         self._refill(now)
+        self.returned += 1
         self.tokens = min(float(self.burst), self.tokens + 1.0)
+
+    def departed(self, at: float, delay: float, now: float) -> None:
+        """The request granted at `at` left `delay` seconds later (its connection ready).
+
+        The earliest departure is where the service's bucket started to refill (our
+        first request reaching it emptied it below full): the model's level is
+        recomputed from there, as long as nothing since has made the start irrelevant
+        (a throttle re-phases the model; a full bucket forgets where it started).
+        """
+        arrival = at + max(0.0, delay) + self.slack
+        self._refill(now)  # first: a bucket full again by now has forgotten its start
+        if self.capped or self.throttles or (self.reached is not None and arrival >= self.reached):
+            return
+        self.reached = arrival
+        sent = self.granted - self.returned
+        # No throttle yet, so the rate in force is the quota's, and the bucket has not
+        # been full since: its level is the burst, less what we sent, plus the refill.
+        if arrival >= now:
+            self.tokens, self.updated = float(self.burst - sent), arrival
+        else:
+            self.tokens = min(float(self.burst), self.burst - sent + self.rate * (now - arrival))
+            self.updated = now
 
     def _time_to_refill(self, start: float, tokens: float) -> float:
         """Seconds from `start` until `tokens` have refilled (the rate never falls)."""
@@ -195,6 +239,8 @@ class QuotaModel:
         points.sort()
         self.points = points
         interval = self._estimate()
+        if interval is None and self.throttles == 1:
+            interval = self._from_start(at, seq)
         if interval is not None:
             low, high = interval
             # A throttle during the climb is a probe; if it found the rate where it was
@@ -223,6 +269,24 @@ class QuotaModel:
         if len(self.points) >= 2 and self.points[-1][1] - self.points[-2][1] == 1:
             return 0.0
         return THROTTLED_LEVEL
+
+    def _from_start(self, at: float, seq: int) -> tuple[float, float] | None:
+        """What a first throttle says, measured from where the bucket started full.
+
+        The service's bucket held the burst when our first request reached it (the
+        earliest departure, or the model's guess) and less than a token at `at`, with
+        the grants before this one admitted in between: the rate left is at least
+        ``(admitted - burst) / span``. Only at least: had someone else been drawing on
+        it before we started, it held less. So the model takes that lower end (the
+        climb back finds any rate above it). Nothing once the bucket has been full
+        since (the start no longer counts), or over a span too short to measure.
+        """
+        origin = self.reached if self.reached is not None else self.started
+        if origin is None or self.capped or at - origin < MIN_SPAN:
+            return None
+        admitted = seq - 1 - self.returned
+        low = max(self.floor, (admitted - self.burst) / (at - origin))
+        return (low, low) if low < self.rate else None
 
     def _estimate(self) -> tuple[float, float] | None:
         """The interval the rate left lies in, or None while the throttles are too close.

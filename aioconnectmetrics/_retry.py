@@ -11,6 +11,7 @@ token is not retried here: the batch restarts its chain (see `_pages.py`), which
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,6 +21,7 @@ import anyio
 import attrs
 
 from ._checks import check_count, positive_or_none, settings_checked
+from ._departure import departing
 from ._errors import (
     ConnectionFailedError,
     ServiceError,
@@ -96,7 +98,11 @@ class RetryingCaller:
         while True:
             grant = await bucket.acquire() if bucket is not None else None
             try:
-                return await self._inner(operation, params)
+                if bucket is None or grant is None:
+                    return await self._inner(operation, params)
+                # The bucket learns when the request really left (set-up included).
+                with departing(functools.partial(bucket.departed, grant)):
+                    return await self._inner(operation, params)
             except (ServiceError, ConnectionFailedError) as exc:
                 throttled = isinstance(exc, ThrottledError)
                 if throttled and bucket is not None and grant is not None:

@@ -163,7 +163,7 @@ class ClientCaller:
 
 @contextlib.asynccontextmanager
 async def open_client(
-    session: AioSession | None, *, max_pool_connections: int, **kwargs: str | None
+    session: AioSession | None, *, max_pool_connections: int, **kwargs: bool | str | None
 ) -> AsyncIterator[ConnectClient]:
     """A new aiobotocore Connect client with botocore's retries off (one attempt each).
 

@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,8 @@ def fake_service(
     *,
     snapshot_interval: float = 15.0,
     connection_setup: float = 0.0,
+    tls: bool = False,
+    role_sessions: int = 0,
 ) -> Iterator[dict[str, Any]]:
     """Start the fake in its own process; yield its endpoint and instances.
 
@@ -79,6 +82,9 @@ def fake_service(
     `snapshot_interval`: how often the real-time snapshot moves on.
     `connection_setup`: seconds (+-20%) by which a new connection's first request
     reaches the service late, as the real service's TLS handshake makes it.
+    `tls`: the fake serves HTTPS, its set-up in the handshake (where a client sees it);
+    every client in this process and its children verifies it (``AWS_CA_BUNDLE``).
+    `role_sessions`: an account with that many sessions of one role, and a static key.
     """
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
@@ -93,17 +99,27 @@ def fake_service(
                 str(LATENCY),
                 f"--snapshot-interval={snapshot_interval}",
                 f"--connection-setup={connection_setup}",
+                *(["--tls"] if tls else []),
+                f"--role-sessions={role_sessions}",
                 *(f"--consumer={spec}" for spec in consumers),
             ],
         )
+        previous = os.environ.get("AWS_CA_BUNDLE")
         try:
             deadline = time.monotonic() + 120
             while not ready.exists():
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the fake service did not start")
                 time.sleep(0.1)
-            yield json.loads(ready.read_text())
+            started = json.loads(ready.read_text())
+            if started["ca_bundle"]:
+                os.environ["AWS_CA_BUNDLE"] = started["ca_bundle"]
+            yield started
         finally:
+            if previous is None:
+                os.environ.pop("AWS_CA_BUNDLE", None)
+            else:
+                os.environ["AWS_CA_BUNDLE"] = previous
             process.terminate()
             process.wait(timeout=10)
 

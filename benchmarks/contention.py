@@ -1,9 +1,10 @@
 """Sharing the quota: each way of fetching 3,000 queues while another caller spends part of it.
 
 What it measures: the fake service runs in a separate process with 50 ms latency, the
-real quota (5 requests/s, burst 8, per account), connections kept alive, and each new
-connection's first request reaching the service 60 ms (+-20%) late, as a TLS handshake
-makes it (``--connection-setup``; 0 for none). 3,000 queues grouped by QUEUE (30
+real quota (5 requests/s, burst 8, per account), connections kept alive, over HTTPS,
+each new connection's handshake answered 60 ms (+-20%) late, as the real service's TLS
+set-up makes a connection's first request reach it late (``--connection-setup``; 0 for
+none). 3,000 queues grouped by QUEUE (30
 batches of 100, one page each). Another caller of the same account spends part of the
 quota from the contender's first request on: none, 1/s, 2.5/s steady, and 2.5/s in
 bursts of 5 every 2 s (it retries what is throttled the moment a token is there, so it
@@ -32,7 +33,7 @@ docs/quota-control.png (needs matplotlib: ``pip install --group bench``).
 Results go to benchmarks/results/contention.json.
 
 Run: python -m benchmarks.contention [--rounds 2] [--connection-setup 0.06] [--replicas 3 4]
-[--plot]
+[--plot] [--levels none 1/s ...] [--contenders aioconnectmetrics "boto3 sequential" ...]
 """
 
 from __future__ import annotations
@@ -122,11 +123,13 @@ def best_possible(requests: int, other: tuple[float, int] | None) -> float:
             now += 0.001
 
 
-def contenders_table(rounds: int, setup: float) -> list[dict[str, Any]]:
+def contenders_table(
+    rounds: int, setup: float, levels: list[str], contenders: list[str]
+) -> list[dict[str, Any]]:
     keys = {
         (level, name, r): f"contend-{i}-{j}-{r}"
-        for i, level in enumerate(LEVELS)
-        for j, name in enumerate(CONTENDERS)
+        for i, level in enumerate(levels)
+        for j, name in enumerate(contenders)
         for r in range(rounds)
     }
     consumers = [
@@ -140,21 +143,23 @@ def contenders_table(rounds: int, setup: float) -> list[dict[str, Any]]:
         f"{'requests':>8} {'429s':>5} {'errors':>6}"
     )
     print(
-        f"{QUEUES} queues grouped by QUEUE, fake at 50 ms, {setup * 1000:.0f} ms connection "
-        f"set-up, quota {RATE:g}/s burst {BURST}"
+        f"{QUEUES} queues grouped by QUEUE, fake at 50 ms over HTTPS, {setup * 1000:.0f} ms "
+        f"connection set-up, quota {RATE:g}/s burst {BURST}"
     )
     print(header)
     print("-" * len(header))
-    with fake_service([QUEUES], consumers, connection_setup=setup) as fake:
+    with fake_service([QUEUES], consumers, connection_setup=setup, tls=True) as fake:
         endpoint = fake["endpoint"]
         instance_id, queues = fake["instances"][str(QUEUES)]
         kwargs = kwargs_for(instance_id, queues)
         total, _, round_trip = calibrate(endpoint, "counting", kwargs)
-        for level, other in LEVELS.items():
+        for level in levels:
+            other = LEVELS[level]
             # Any client's first request pays one connection set-up before the service's
             # bucket sees it; nothing can avoid that one.
             bound = best_possible(total, other) + round_trip + setup
-            for name, contender in CONTENDERS.items():
+            for name in contenders:
+                contender = CONTENDERS[name]
                 for r in range(rounds):
                     outcome: Outcome = run_one(contender, endpoint, keys[level, name, r], kwargs)
                     row = {
@@ -329,11 +334,29 @@ def main() -> None:
         help="seconds (+-20%%) a new connection's first request reaches the service late "
         "(the real service's TLS handshake; default 0.06)",
     )
+    parser.add_argument(
+        "--levels",
+        nargs="+",
+        choices=list(LEVELS),
+        default=list(LEVELS),
+        metavar="LEVEL",
+        help=f"the other caller's levels to run (default all: {', '.join(LEVELS)})",
+    )
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=list(CONTENDERS),
+        default=list(CONTENDERS),
+        metavar="NAME",
+        help=f"contenders to run (default all: {', '.join(CONTENDERS)})",
+    )
     args = parser.parse_args()
     TRACE_MEMORY["on"] = False  # timing only: see compare.TRACE_MEMORY
     results: dict[str, Any] = {}
     if not args.skip_contenders:
-        results["contenders"] = contenders_table(args.rounds, args.connection_setup)
+        results["contenders"] = contenders_table(
+            args.rounds, args.connection_setup, args.levels, args.contenders
+        )
     if args.replicas:
         results["replicas"] = replicas_table(args.replicas)
     if args.plot:

@@ -1,12 +1,20 @@
 """Four replicas of one service, one AWS account: with and without the Redis backend.
 
-What it measures: 4 processes, each a `ConnectMetrics` asking for the same instance
-summary over 1,000 queues (10 batches, plus the queue listing) at the same moment,
-against the fake service in its own process (50 ms latency, the real quotas: 5/s burst 8
-per account). Once with each replica on its own (in-process cache and limiter), once
-sharing a Redis backend (cache, single-flight lease) and a Redis token bucket. It prints
-upstream requests (all replicas), 429s received, errors surfaced, and wall time (from
-the common start to the last replica's answer). Needs a ``redis-server`` binary.
+What it measures: 4 processes, each a `ConnectMetrics` over 1,000 queues (10 batches,
+plus the queue listing), all starting at the same moment, against the fake service in
+its own process (50 ms latency, the real quotas: 5/s burst 8 per account). Setups:
+
+* each replica on its own (in-process cache and limiter), every replica one question;
+* sharing a Redis backend (cache, single-flight lease) and a Redis token bucket, every
+  replica asking the same instance summary, signed with one static key of the account
+  (an IAM user's), then each with its own session of one IAM role, as replicas on ECS
+  task roles, EKS (IRSA), Lambda or instance profiles run;
+* the same two credential setups, each replica asking a different metric (so 40 metric
+  requests of one account's quota), with the bound: the earliest the account's bucket
+  admits them all, plus one round trip.
+
+It prints upstream requests (all replicas), 429s received, errors surfaced, and wall
+time (from the common start to the last replica's answer). Needs ``redis-server``.
 
 Run: python -m benchmarks.replicas
 """
@@ -14,6 +22,7 @@ Run: python -m benchmarks.replicas
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,30 +30,54 @@ from pathlib import Path
 from typing import Any
 
 from ._redis import redis_server
-from .compare import fake_service
+from .compare import BURST, RATE, calibrate, fake_service
+from .contention import kwargs_for
 
 REPLICAS = 4
 QUEUES = 1000
 
 
-def run_replicas(endpoint: str, instance_id: str, redis_url: str) -> list[dict[str, Any]]:
+#: One question per replica, none an agent metric (no routing-profile requests): 10
+#: metric requests each.
+DIFFERENT = [
+    ["CONTACTS_IN_QUEUE"],
+    ["CONTACTS_SCHEDULED"],
+    ["OLDEST_CONTACT_AGE"],
+    ["CONTACTS_IN_QUEUE", "CONTACTS_SCHEDULED"],
+]
+
+
+def run_replicas(
+    endpoint: str,
+    instance_id: str,
+    redis_url: str,
+    credentials: list[dict[str, str] | None],
+    questions: list[list[str]],
+) -> list[dict[str, Any]]:
     start_at = time.time() + 3.0  # time for the processes to import and connect
-    processes = [
-        subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "benchmarks._replica",
-                endpoint,
-                instance_id,
-                redis_url,
-                str(start_at),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
+    processes = []
+    for keys, metrics in zip(credentials, questions, strict=True):
+        env = dict(os.environ)
+        if keys is not None:
+            env.update(REPLICA_KEY=keys["key"], REPLICA_SECRET=keys["secret"])
+            env["REPLICA_TOKEN"] = keys["token"]
+        processes.append(
+            subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks._replica",
+                    endpoint,
+                    instance_id,
+                    redis_url,
+                    str(start_at),
+                    *metrics,
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
         )
-        for _ in range(REPLICAS)
-    ]
     outcomes = [json.loads(p.communicate(timeout=300)[0]) for p in processes]
     for outcome in outcomes:
         outcome["start_at"] = start_at
@@ -53,15 +86,26 @@ def run_replicas(endpoint: str, instance_id: str, redis_url: str) -> list[dict[s
 
 def main() -> None:
     rows = []
-    with redis_server() as redis_url, fake_service([QUEUES]) as fake:
+    with redis_server() as redis_url, fake_service([QUEUES], role_sessions=REPLICAS) as fake:
         if redis_url is None:
             return
-        instance_id, _ = fake["instances"][str(QUEUES)]
-        for name, url in (
-            ("each on its own", "none"),
-            ("shared Redis backend", f"{redis_url}/0"),
-        ):
-            outcomes = run_replicas(fake["endpoint"], instance_id, url)
+        instance_id, queues = fake["instances"][str(QUEUES)]
+        static = fake["credentials"]["static"]
+        sessions = fake["credentials"]["sessions"]
+        _, _, round_trip = calibrate(fake["endpoint"], "counting", kwargs_for(instance_id, queues))
+        same = [["CONTACTS_IN_QUEUE", "AGENTS_AVAILABLE"]] * REPLICAS
+        different = DIFFERENT
+        setups: list[tuple[str, str, list[dict[str, str] | None], list[list[str]]]] = [
+            ("each on its own", "none", [None] * REPLICAS, same),
+            ("Redis, one static key", "0", [static] * REPLICAS, same),
+            ("Redis, role sessions", "1", sessions, same),
+            ("Redis, one static key, different", "2", [static] * REPLICAS, different),
+            ("Redis, role sessions, different", "3", sessions, different),
+        ]
+        for name, db, credentials, questions in setups:
+            url = "none" if db == "none" else f"{redis_url}/{db}"
+            outcomes = run_replicas(fake["endpoint"], instance_id, url, credentials, questions)
+            metric_requests = REPLICAS * (QUEUES // 100)
             rows.append(
                 {
                     "setup": name,
@@ -69,17 +113,31 @@ def main() -> None:
                     "throttles": sum(o["throttles"] for o in outcomes),
                     "errors": sum(1 for o in outcomes if o["error"]),
                     "wall_s": max(o["done"] for o in outcomes) - outcomes[0]["start_at"],
+                    "bound_s": (metric_requests - BURST) / RATE + round_trip
+                    if questions is different
+                    else None,
                 }
             )
-    print(
-        f"{REPLICAS} replicas x {QUEUES} queues (instance summary), "
-        "fake at 50 ms, quota 5/s burst 8"
+    print(f"{REPLICAS} replicas x {QUEUES} queues, fake at 50 ms, quota 5/s burst 8 per account")
+    header = (
+        f"{'setup':<34}{'requests':>9}{'429s':>6}{'errors':>7}{'wall s':>8}{'bound s':>8}"
+        f"{'vs bound':>9}"
     )
-    print(f"{'setup':<24}{'requests':>10}{'429s':>6}{'errors':>8}{'wall s':>9}")
+    print(header)
+    print("-" * len(header))
     for row in rows:
+        bound = row["bound_s"]
+        versus = f"{row['wall_s'] / bound:>8.2f}x" if bound else f"{'-':>9}"
+        bound_text = f"{bound:>8.2f}" if bound else f"{'-':>8}"
         print(
-            f"{row['setup']:<24}{row['requests']:>10}{row['throttles']:>6}{row['errors']:>8}{row['wall_s']:>9.2f}"
+            f"{row['setup']:<34}{row['requests']:>9}{row['throttles']:>6}{row['errors']:>7}"
+            f"{row['wall_s']:>8.2f}{bound_text}{versus}"
         )
+    print(
+        "same question: every replica the instance summary of CONTACTS_IN_QUEUE and "
+        "AGENTS_AVAILABLE; different: a question each, no agent metric; "
+        "bound = (40 - burst) / rate + one round trip"
+    )
     (Path(__file__).parent / "results" / "replicas.json").write_text(json.dumps(rows, indent=2))
 
 

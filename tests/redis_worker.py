@@ -1,6 +1,8 @@
 """One replica, for the multi-process Redis tests: ask once, print the answer as JSON.
 
-It prints ``asking`` on a line of its own as its call begins, then the answer.
+It prints ``asking`` on a line of its own as its call begins, then the answer. Its
+credentials come from ``REPLICA_KEY``, ``REPLICA_SECRET`` and ``REPLICA_TOKEN`` when set
+(a key the fake made: a role session, say), else a dummy key of its own.
 
 Run: python -m tests.redis_worker ENDPOINT INSTANCE REDIS_URL METRIC [LEASE_TTL]
 """
@@ -8,6 +10,7 @@ Run: python -m tests.redis_worker ENDPOINT INSTANCE REDIS_URL METRIC [LEASE_TTL]
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import anyio
@@ -25,8 +28,9 @@ async def ask(
         instance_id,
         region_name="us-east-1",
         endpoint_url=endpoint,
-        aws_access_key_id="replicas",
-        aws_secret_access_key="replicas-secret",  # noqa: S106 - the fake's dummy
+        aws_access_key_id=os.environ.get("REPLICA_KEY", "replicas"),
+        aws_secret_access_key=os.environ.get("REPLICA_SECRET", "replicas-secret"),
+        aws_session_token=os.environ.get("REPLICA_TOKEN") or None,
         cache_backend=backend,
         limiter=limiter,
         lease_ttl=lease_ttl,
@@ -34,7 +38,13 @@ async def ask(
         print("asking", flush=True)  # noqa: T201
         result = await cm.get_current_metrics([metric], queues="all")
         summary = result.summary
-        print(json.dumps({"value": summary[metric] if summary else None, "calls": cm.stats.calls}))  # noqa: T201
+        answer = {
+            "value": summary[metric] if summary else None,
+            "calls": cm.stats.calls,
+            "throttles": cm.stats.throttles,
+            "identity": cm.identity,
+        }
+        print(json.dumps(answer))  # noqa: T201
     await backend.aclose()
     await limiter.aclose()
 

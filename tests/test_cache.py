@@ -12,11 +12,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
+import attrs
 import pytest
 
 from aioconnectmetrics import (
     CacheBackend,
     CachePolicy,
+    ConfigurationError,
     ConnectMetrics,
     ConnectMetricsError,
     DeadlineExceededError,
@@ -524,7 +526,11 @@ async def test_streaming_without_groupings_keeps_the_old_default_and_warns(
 async def test_a_known_key_id_with_a_wrong_secret_is_never_served(
     fake: FakeConnect, instance_id: str, store: str, request: pytest.FixtureRequest
 ) -> None:
-    """The same key ID with another secret fetches for itself (memory or Redis backend)."""
+    """Unproven by STS, the same key ID with another secret fetches for itself.
+
+    With the account given, STS is not asked, and the tenant is the HMAC of the key
+    under its secret (memory or Redis backend).
+    """
     queues = fake.add_queues(instance_id, 3)
     if store == "memory":
         backend: CacheBackend = MemoryBackend(clock=fake.clock)
@@ -538,6 +544,7 @@ async def test_a_known_key_id_with_a_wrong_secret_is_never_served(
             endpoint_url=fake.endpoint_url,
             aws_access_key_id="AKIAKNOWNKEYID",
             aws_secret_access_key=secret,
+            account_id="123456789012",
             clock=fake.clock,
             cache_backend=backend,
         )
@@ -550,8 +557,33 @@ async def test_a_known_key_id_with_a_wrong_secret_is_never_served(
         # One account (one quota), two tenants.
         assert owner.identity == intruder.identity
     assert len(fake.requests) == 2
+    assert fake.sts_calls == 0  # the account was given
     if isinstance(backend, RedisBackend):
         await backend.aclose()
+
+
+async def test_a_wrong_secret_is_refused_before_anything_is_served(
+    fake: FakeConnect, instance_id: str
+) -> None:
+    """With STS, a key ID with a wrong secret is refused when the client opens.
+
+    It is never served what the key's owner fetched, and never asks the service anything.
+    """
+    queues = fake.add_queues(instance_id, 3)
+    account = fake.add_account()
+    owner_keys = fake.role_credentials(account, "Board", "owner")
+    backend = MemoryBackend(clock=fake.clock)
+    async with fake.metrics_client(
+        instance_id, credentials=owner_keys, cache_backend=backend
+    ) as owner:
+        await owner.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+    guess = attrs.evolve(owner_keys, secret_key="a-guess")  # noqa: S106 - the wrong one
+    intruder = fake.metrics_client(instance_id, credentials=guess, cache_backend=backend)
+    with pytest.raises(ConfigurationError, match="SignatureDoesNotMatch") as refused:
+        async with intruder:
+            pytest.fail("opened")
+    assert "a-guess" not in str(refused.value)
+    assert len(fake.requests) == 1  # the owner's one request
 
 
 async def test_a_newcomer_never_joins_a_fetch_being_cancelled(clock: ManualClock) -> None:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import boto3
+import botocore.config
 import botocore.exceptions
 import pytest
 
@@ -517,3 +518,37 @@ async def test_a_new_connection_pays_its_set_up_time_once() -> None:
                 await client.get_current_metric_data(**params)
         assert fake.connections_set_up == 1  # four requests, one connection
         assert first >= 0.2
+
+
+def test_tls_puts_the_set_up_in_the_handshake() -> None:
+    """With tls, the fake serves HTTPS, its certificate checked, and set-up in handshakes.
+
+    A new connection's set-up is in its handshake, where a client sees it (opening the
+    connection), not inside the server after the request has gone.
+    """
+    with FakeConnect(quotas=None, seed=4, tls=True, connection_setup=0.2) as fake:
+        iid = fake.add_instance()
+        assert fake.endpoint_url.startswith("https://")
+        assert fake.ca_bundle is not None
+        secret = "testing-secret"  # noqa: S105 - a dummy for the fake
+        kwargs: dict[str, Any] = {
+            "region_name": fake.region_name,
+            "endpoint_url": fake.endpoint_url,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": secret,
+        }
+        once = botocore.config.Config(retries={"total_max_attempts": 1})
+        unverified = boto3.client("connect", config=once, **kwargs)  # the system's CAs
+        with pytest.raises(botocore.exceptions.SSLError):
+            unverified.list_queues(InstanceId=iid)
+        client = boto3.client("connect", verify=fake.ca_bundle, **kwargs)
+        started = time.monotonic()
+        client.list_queues(InstanceId=iid)
+        first = time.monotonic() - started
+        started = time.monotonic()
+        client.list_queues(InstanceId=iid)
+        second = time.monotonic() - started
+        # The refused client's handshake counts too: two connections set up.
+        assert fake.connections_set_up == 2
+    assert first >= 0.2
+    assert second < 0.2

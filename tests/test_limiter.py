@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import anyio
+import attrs
 import pytest
 import redis.asyncio as aioredis
 
 from aioconnectmetrics import Adaptation, Bucket, InvalidSettingError, RateLimiter, TokenBucket
 from aioconnectmetrics.redis import RedisRateLimiter
-from aioconnectmetrics.testing import OtherConsumer
+from aioconnectmetrics.testing import FakeConnect, OtherConsumer
 from aioconnectmetrics.testing._quota import TokenBucket as ServiceBucket
 
 from .virtual_time import VirtualTime, redis_bucket
@@ -356,6 +358,121 @@ async def test_startup_slack_delays_the_first_refill(make_bucket: MakeBucket) ->
     bucket = make_bucket(vt, burst=2, adaptation=Adaptation(slack=0.1))
     done = await _acquire_all(vt, bucket, 4)
     assert [t for _, t in done] == [0.0, 0.0, pytest.approx(0.3), pytest.approx(0.5)]
+
+
+async def test_departures_move_the_first_refill(make_bucket: MakeBucket) -> None:
+    """The service's bucket refills from our first request's arrival, not its grant.
+
+    Both grants of a burst of 2 leave late (a new connection's set-up): the earliest
+    departure, 0.3 s after the grant, is where the refill starts, so the third grant
+    comes at 0.3 + 1/5 s, not at 1/5 s; the fourth 1/5 s later.
+    """
+    vt = VirtualTime()
+    bucket = make_bucket(vt, burst=2)
+    first, second = await bucket.acquire(), await bucket.acquire()
+    bucket.departed(second, 0.35)
+    bucket.departed(first, 0.3)
+    bucket.departed(first, 0.5)  # later than the earliest: says nothing new
+    done = await _acquire_all(vt, bucket, 2)
+    assert [t for _, t in done] == [pytest.approx(0.5), pytest.approx(0.7)]
+
+
+def test_a_departure_after_the_start_stopped_mattering_changes_nothing() -> None:
+    """After a throttle (which re-phases the model) or a full bucket, the start is moot."""
+    throttled = EXACT.model(5.0, 2)
+    grant = throttled.take(0.0)
+    assert not isinstance(grant, float)
+    throttled.throttled(grant.at, grant.seq, now=0.0)
+    twin = attrs.evolve(throttled, points=list(throttled.points))
+    throttled.departed(grant.at, 0.4, now=0.1)
+    assert throttled.reached is None
+    assert throttled.take(0.3) == twin.take(0.3)  # the same level, the same grant
+
+    full = EXACT.model(5.0, 2)
+    full.take(0.0)
+    assert not isinstance(full.take(10.0), float)  # refilled to the burst meanwhile
+    assert full.capped
+    full.departed(0.0, 0.4, now=10.0)
+    assert full.reached is None
+    assert full.tokens == pytest.approx(1.0)
+
+
+def test_a_returned_grant_is_not_counted_as_sent() -> None:
+    """The level after a departure counts what was sent: a given-back grant was not."""
+    model = EXACT.model(5.0, 4)
+    for _ in range(3):
+        model.take(0.0)
+    model.give_back(0.0)
+    model.departed(0.0, 0.2, now=0.1)  # refill starts at 0.2: burst 4, 2 sent
+    assert model.tokens == pytest.approx(2.0)
+    assert model.updated == pytest.approx(0.2)
+    model.departed(0.0, 0.05, now=0.1)  # an earlier one: 0.05 s of refill by 0.1
+    assert model.tokens == pytest.approx(2.25)
+
+
+async def test_a_first_throttle_measures_from_the_start(make_bucket: MakeBucket) -> None:
+    """A first throttle, measured from the start, bounds the rate left from below.
+
+    The bucket started full where our first request reached it (0.1 s here): a throttle
+    at 1.1 s, after 12 grants admitted, says the rate left is at least (12 - 8) / 1 s.
+    """
+    vt = VirtualTime()
+    bucket = make_bucket(vt)
+    burst = [await bucket.acquire() for _ in range(8)]
+    bucket.departed(burst[0], 0.1)
+    granted: list[Any] = []
+
+    async def take() -> None:
+        granted.append(await bucket.acquire())
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(take)
+            await anyio.wait_all_tasks_blocked()
+        await vt.drive()
+    last = granted[-1]
+    assert (last.seq, last.at) == (13, pytest.approx(1.1))
+    await bucket.report_throttle(last)
+    assert bucket.stats.rate == pytest.approx(4.0)
+    # Without a departure the start is the first take (plus slack): 12 - 8 over 1.1 s.
+    model = EXACT.model(5.0, 8)
+    for t in [0.0] * 8 + [0.2, 0.4, 0.6, 0.8, 1.0]:
+        model.take(t)
+    assert model.throttled(1.1, 13, now=1.1) == pytest.approx(4 / 1.1)
+
+
+async def test_departures_include_the_connection_set_up() -> None:
+    """The limiter's start is the earliest departure, after the connection's set-up.
+
+    Against the fake over HTTPS, each new connection's handshake answered 0.25 s late:
+    the limiter's idea of where the service's refill started is the earliest departure,
+    after the handshake, and within the moment the fake saw that request arrive.
+
+    12 batches: the burst of 8 on new connections, then 4 more, so the bucket is not
+    full again before the departures are told (then the start would not matter).
+    """
+    limiter = RateLimiter()
+    arrivals: list[float] = []
+    with FakeConnect(tls=True, connection_setup=0.25) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 1200)
+        fake.add_hook(
+            lambda operation, _: (
+                arrivals.append(time.monotonic()) if operation == OPERATION else None
+            )
+        )
+        async with fake.metrics_client(instance_id, limiter=limiter) as cm:
+            started = anyio.current_time()
+            await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        [key] = [k for k in limiter.stats if k[2] == OPERATION]
+    bucket = limiter.bucket(*key)
+    assert bucket is not None
+    assert bucket.model.reached is not None
+    departure = bucket.model.reached - bucket.adaptation.slack
+    assert len(arrivals) >= 12  # a retried 429 arrives twice
+    assert fake.connections_set_up >= 8
+    assert departure - started >= 0.25 * 0.9  # the handshake came first
+    assert min(arrivals) - 0.05 <= departure <= min(arrivals)
 
 
 async def test_replicas_share_what_they_learn(redis_url: str) -> None:

@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from aioconnectmetrics import BackendUnavailableError, CachePolicy
 from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
-from aioconnectmetrics.testing import FakeConnect
+from aioconnectmetrics.testing import FakeConnect, FakeCredentials
 
 from .redis_server import NO_REDIS, free_port
 from .test_quota import busiest_window
@@ -40,8 +40,19 @@ def _empty_redis(redis_url: str) -> None:
 
 
 def replica(
-    fake: FakeConnect, instance_id: str, redis_url: str, metric: str, lease_ttl: float = 10.0
+    fake: FakeConnect,
+    instance_id: str,
+    redis_url: str,
+    metric: str,
+    *,
+    lease_ttl: float = 10.0,
+    credentials: FakeCredentials | None = None,
 ) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    if credentials is not None:
+        env["REPLICA_KEY"] = credentials.access_key
+        env["REPLICA_SECRET"] = credentials.secret_key
+        env["REPLICA_TOKEN"] = credentials.token or ""
     return subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [
             sys.executable,
@@ -56,6 +67,7 @@ def replica(
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
@@ -232,3 +244,98 @@ async def test_memory_and_redis_backends_agree(redis_url: str) -> None:
     assert cached == fetched
     assert cached.summary is not None
     assert cached.summary.bounds("AGENTS_ONLINE") == fetched.summary.bounds("AGENTS_ONLINE")  # type: ignore[union-attr]
+
+
+def bucket_accounts(redis_url: str) -> set[str]:
+    """The accounts that have a limiter bucket in Redis (from the keys' names)."""
+
+    async def keys() -> list[bytes]:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            return [k async for k in client.scan_iter("aioconnectmetrics:{bucket:*")]
+        finally:
+            await client.aclose()
+
+    return {k.decode().split("{bucket:", 1)[1].split(":", 1)[0] for k in anyio.run(keys)}
+
+
+def test_role_sessions_of_one_account_share_its_quota(redis_url: str) -> None:
+    """Role sessions of one account, asking different things at once: one quota.
+
+    Three replicas, each its own role session: one bucket, few 429s, as three replicas
+    on one key would.
+    """
+    with FakeConnect(latency=0.01) as fake:
+        instance_id = fake.add_instance()
+        fake.add_queues(instance_id, 1000)
+        account = fake.add_account()
+        sessions = [fake.role_credentials(account, "Board", f"replica-{i}") for i in range(3)]
+        metrics = ["CONTACTS_IN_QUEUE", "AGENTS_ONLINE", "AGENTS_AVAILABLE"]
+        processes = [
+            replica(fake, instance_id, redis_url, m, credentials=s)
+            for m, s in zip(metrics, sessions, strict=True)
+        ]
+        answers = [answer(p) for p in processes]
+        requests = [r for r in fake.requests if r.operation == "GetCurrentMetricData"]
+    assert all(a["value"] is not None for a in answers)
+    assert {a["identity"] for a in answers} == {account}
+    assert bucket_accounts(redis_url) == {account}
+    assert {r.access_key for r in requests} == {s.access_key for s in sessions}
+    assert len(requests) >= 30
+    assert sum(1 for r in requests if r.status == 429) <= 2
+    first = min(r.time for r in requests)
+    assert busiest_window(requests, after=first + 1.6) <= 6
+
+
+def test_role_sessions_asking_the_same_make_one_fan_out(redis_url: str) -> None:
+    """Four role sessions of one role: one principal, one cache tenant, one fan-out."""
+    with FakeConnect(quotas=None, latency=1.0) as fake:
+        instance_id = fake.add_instance()
+        fake.populate(instance_id, queues=150)
+        account = fake.add_account()
+        processes = [
+            replica(
+                fake,
+                instance_id,
+                redis_url,
+                "CONTACTS_IN_QUEUE",
+                credentials=fake.role_credentials(account, "Board", f"replica-{i}"),
+            )
+            for i in range(4)
+        ]
+        answers = [answer(p) for p in processes]
+        assert first_pages(fake, "ListQueues") == 1
+        assert first_pages(fake) == 2  # two batches, once
+    assert len({a["value"] for a in answers}) == 1
+    assert sorted(a["calls"] for a in answers) == [0, 0, 0, 3]
+
+
+def test_another_account_neither_spends_nor_reads(redis_url: str) -> None:
+    """A replica of another account, same question, same Redis: its own bucket and fetch.
+
+    It reads nothing the first account fetched, and spends its own account's quota.
+    """
+    with FakeConnect(latency=0.01) as fake:
+        instance_id = fake.add_instance()
+        fake.populate(instance_id, queues=150)
+        ours, theirs = fake.add_account(), fake.add_account()
+        first = replica(
+            fake,
+            instance_id,
+            redis_url,
+            "CONTACTS_IN_QUEUE",
+            credentials=fake.role_credentials(ours, "Board", "replica-1"),
+        )
+        mine = answer(first)
+        other = replica(
+            fake,
+            instance_id,
+            redis_url,
+            "CONTACTS_IN_QUEUE",
+            credentials=fake.role_credentials(theirs, "Board", "replica-1"),
+        )
+        foreign = answer(other)
+        assert first_pages(fake) == 4  # two batches each
+    assert (mine["identity"], foreign["identity"]) == (ours, theirs)
+    assert mine["calls"] == foreign["calls"] == 3
+    assert bucket_accounts(redis_url) == {ours, theirs}

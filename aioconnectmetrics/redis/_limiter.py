@@ -62,14 +62,22 @@ class RedisTokenBucket:
         self._waited = 0.0
         self._throttles = 0
         self._rate = rate
+        #: The earliest departure (Redis time) not yet given to the shared model.
+        self._departure: float | None = None
 
     def _now(self) -> str:
         clock = self._limiter.clock
         return "" if clock is None else repr(clock())
 
     async def _take(self) -> Grant | float:
+        # A departure seen since the last take goes with this one: it matters from the
+        # next grant on, and costs no round trip of its own.
+        departure, self._departure = self._departure, None
+        told = "" if departure is None else repr(departure)
         answer = await self._limiter.guard.call(
-            lambda: self._limiter.take_script(keys=[self.key], args=[*self._args, self._now()])
+            lambda: self._limiter.take_script(
+                keys=[self.key], args=[*self._args, self._now(), told]
+            )
         )
         granted, value, seq, rate = answer
         self._rate = float(rate)
@@ -102,6 +110,15 @@ class RedisTokenBucket:
         self._acquired += 1
         self._waited += grant.waited
         return grant
+
+    def departed(self, grant: Grant, delay: float) -> None:
+        """The request sent under `grant` left `delay` s later: told with the next take."""
+        if grant.origin != self.key:
+            self._local.departed(grant, delay)
+            return
+        arrival = grant.at + max(0.0, delay) + self._limiter.adaptation.slack
+        if self._departure is None or arrival < self._departure:
+            self._departure = arrival
 
     async def report_throttle(self, grant: Grant) -> None:
         """Teach the shared model: every process settles on the rate that is left."""

@@ -16,7 +16,7 @@ return 0
 # from Redis (or from the caller, for tests on virtual time), and each script runs
 # atomically, so every process that shares the key shares one model and what it learnt.
 # ARGV: rate, burst, hold, climb, window, slack, max_hold, now ('' for Redis TIME), then
-# per script.
+# per script. `reached`, `capped` and `returned` are `QuotaModel.departed`'s.
 MODEL = """
 local now
 if ARGV[8] ~= '' then
@@ -29,9 +29,10 @@ local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local hold, climb = tonumber(ARGV[3]), tonumber(ARGV[4])
 local window, slack, max_hold = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local s = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'granted', 'throttles',
-  'learnt', 'learnt_at', 'points', 'streak')
+  'learnt', 'learnt_at', 'points', 'streak', 'reached', 'capped', 'returned', 'started')
 local tokens = tonumber(s[1]) or burst
 local updated = tonumber(s[2]) or (now + slack)
+local started = tonumber(s[12]) or updated
 local granted = tonumber(s[3]) or 0
 local throttles = tonumber(s[4]) or 0
 local learnt = tonumber(s[5]) or rate
@@ -39,6 +40,9 @@ local learnt_at = tonumber(s[6]) or -1e18
 local points = {}
 if s[7] then points = cjson.decode(s[7]) end
 local streak = tonumber(s[8]) or 0
+local reached = tonumber(s[9])
+local capped = tonumber(s[10]) or 0
+local returned = tonumber(s[11]) or 0
 local function held() return math.min(max_hold, hold * 2 ^ streak) end
 local function rate_at(x)
   if learnt >= rate then return rate end
@@ -63,7 +67,9 @@ local function refilled(a, b)
   return total
 end
 if now > updated then
-  tokens = math.min(burst, tokens + refilled(updated, now))
+  local level = tokens + refilled(updated, now)
+  if level >= burst and granted > 0 then capped = 1 end
+  tokens = math.min(burst, level)
   updated = now
 end
 local function num(x) return string.format('%.17g', x) end
@@ -72,13 +78,29 @@ local function save()
   if #points > 0 then encoded = cjson.encode(points) end
   redis.call('HSET', KEYS[1], 'tokens', num(tokens), 'updated', num(updated),
     'granted', num(granted), 'throttles', num(throttles), 'learnt', num(learnt),
-    'learnt_at', num(learnt_at), 'points', encoded, 'streak', num(streak))
+    'learnt_at', num(learnt_at), 'points', encoded, 'streak', num(streak),
+    'capped', num(capped), 'returned', num(returned), 'started', num(started))
+  if reached then redis.call('HSET', KEYS[1], 'reached', num(reached)) end
   redis.call('PEXPIRE', KEYS[1], 3600000)
+end
+-- A departure (`QuotaModel.departed`): ARGV[9] is the earliest this process saw, or ''.
+local function departed(arrival)
+  if capped == 1 or throttles > 0 or (reached and arrival >= reached) then return end
+  reached = arrival
+  local sent = granted - returned
+  if arrival >= now then
+    tokens = burst - sent
+    updated = arrival
+  else
+    tokens = math.min(burst, burst - sent + rate * (now - arrival))
+    updated = now
+  end
 end
 """
 TAKE = (
     MODEL
     + """
+if ARGV[9] and ARGV[9] ~= '' then departed(tonumber(ARGV[9])) end
 if tokens >= 1 - 1e-9 then
   tokens = tokens - 1
   granted = granted + 1
@@ -102,6 +124,7 @@ GIVE_BACK = (
     MODEL
     + """
 tokens = math.min(burst, tokens + 1)
+returned = returned + 1
 save()
 return 1
 """
@@ -137,6 +160,17 @@ if #points >= 2 then
     end
     learnt = (low + high) / 2
     learnt_at = now
+  end
+end
+-- A first throttle, measured from where the bucket started full (`_from_start`).
+if throttles == 1 and #points == 1 and capped == 0 then
+  local origin = reached or started
+  if at - origin >= tonumber(ARGV[12]) then
+    local low = math.max(floor, (seq - 1 - returned - burst) / (at - origin))
+    if low < rate then
+      learnt = low
+      learnt_at = now
+    end
   end
 end
 local newest = points[#points]

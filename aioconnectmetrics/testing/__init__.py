@@ -4,6 +4,7 @@ Clients reach it over real HTTP (``endpoint_url``), so request signing, serialis
 response parsing are the real aiobotocore code. See ``docs/testing.md``.
 """
 
+from ._accounts import FakeCredentials
 from ._fake import FakeConnect
 from ._faults import FaultRule
 from ._quota import OtherConsumer
@@ -17,6 +18,7 @@ __all__ = [
     "Contact",
     "ContactCentre",
     "FakeConnect",
+    "FakeCredentials",
     "FaultRule",
     "ManualClock",
     "OtherConsumer",

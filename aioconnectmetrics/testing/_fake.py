@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import hashlib
 import json
 import math
 import random
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio.to_thread
 from aiobotocore.config import AioConfig
@@ -21,12 +24,14 @@ from moto.connect.models import connect_backends
 
 from .._catalog import CHANNELS
 from .._client import ConnectMetrics
+from ._accounts import FakeCredentials, caller_identity_xml, signature_matches, sts_error_xml
 from ._faults import FAULT_KINDS, FaultRule, ServiceError, delay
 from ._quota import OtherConsumer
 from ._records import PopulatedCentre, RecordedRequest
-from ._server import error_response, serve, shut_down
+from ._server import _CREDENTIAL, error_response, serve, shut_down
 from ._service import DEFAULT_QUOTAS, ConnectService
 from ._sim import AGENT_STATUSES, Contact, ContactCentre, WaitingContacts
+from ._tls import Certificate
 
 _ACCOUNT_ID = "123456789012"
 
@@ -46,7 +51,12 @@ class FakeConnect:
         connection_setup: seconds by which each new connection's first request reaches
             the service late, or a (low, high) range: the TLS handshake of the real
             service (one or two round trips), paid before the request is admitted, so
-            the service's quota bucket sees it that much later than it was sent.
+            the service's quota bucket sees it that much later than it was sent. With
+            `tls`, the server answers each handshake that late, so the client sees the
+            set-up where a real client does (opening the connection); without, the
+            first request on a connection waits inside the server.
+        tls: serve HTTPS with a self-signed certificate made on start; clients verify
+            it against `ca_bundle` (`client` and `metrics_client` do).
         omit_empty_rows: leave out of real-time and historical answers the rows with no
             data for the asked metrics (every value null or 0), as the reference
             describes ("MetricResult list is empty: the request cannot find any data");
@@ -65,6 +75,7 @@ class FakeConnect:
         latency: float | tuple[float, float] = 0.0,
         connection_setup: float | tuple[float, float] = 0.0,
         omit_empty_rows: bool = False,
+        tls: bool = False,
         region_name: str = "us-east-1",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -75,6 +86,8 @@ class FakeConnect:
         self.region_name = region_name
         self.latency = latency
         self.connection_setup = connection_setup
+        self.tls = tls
+        self._certificate: Certificate | None = None
         self.service = ConnectService(
             account_id=_ACCOUNT_ID,
             clock=self.clock,
@@ -85,7 +98,10 @@ class FakeConnect:
         )
         #: The connections (sockets) that have had their first request.
         self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
-        #: How many connections paid the set-up time (with `connection_setup` on).
+        #: STS ``GetCallerIdentity`` requests answered (see `add_account`).
+        self.sts_calls = 0
+        #: How many connections paid the set-up time (with `connection_setup` on), or
+        #: with `tls`, how many handshakes the server answered.
         self.connections_set_up = 0
         self._setup_rng = random.Random(f"setup:{seed}")
         self.requests: list[RecordedRequest] = []
@@ -99,7 +115,15 @@ class FakeConnect:
         """Start the server (`host`, `port`: by default 127.0.0.1 and a free port)."""
         if self._server is not None:
             raise RuntimeError("FakeConnect is already running")
-        self._server, self._port = serve(self, self._host, self._wanted_port)
+        context = None
+        if self.tls:
+            self._certificate = Certificate()
+            context = self._certificate.server_context()
+        try:
+            self._server, self._port = serve(self, self._host, self._wanted_port, context)
+        except BaseException:
+            self._remove_certificate()
+            raise
 
     def stop(self) -> None:
         """Stop the server and remove what this fake created in moto."""
@@ -108,6 +132,7 @@ class FakeConnect:
         shut_down(self._server, self._port)
         self._server = None
         self._port = None
+        self._remove_certificate()
         backend = self._moto_backend()
         for instance_id in list(self.service.instances):
             with contextlib.suppress(Exception):
@@ -124,6 +149,11 @@ class FakeConnect:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def _remove_certificate(self) -> None:
+        if self._certificate is not None:
+            self._certificate.remove()
+            self._certificate = None
 
     async def __aenter__(self) -> FakeConnect:
         await anyio.to_thread.run_sync(self.start)
@@ -143,7 +173,14 @@ class FakeConnect:
         if self._port is None:
             raise RuntimeError("FakeConnect is not running")
         host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host  # noqa: S104
-        return f"http://{host}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """With `tls`, the certificate to verify the fake against (``verify=``); else None."""
+        if self._port is None:
+            raise RuntimeError("FakeConnect is not running")
+        return self._certificate.ca_bundle if self._certificate is not None else None
 
     def client(
         self, *, region_name: str | None = None, access_key: str = "testing", **config: Any
@@ -160,6 +197,7 @@ class FakeConnect:
             endpoint_url=self.endpoint_url,
             aws_access_key_id=access_key,
             aws_secret_access_key="testing-secret",  # noqa: S106 - a dummy for the fake
+            verify=self.ca_bundle,
             config=AioConfig(**config),
         )
 
@@ -167,18 +205,49 @@ class FakeConnect:
         """A `ConnectMetrics` for this fake (dummy credentials, the fake's clock).
 
         ``async with fake.metrics_client(instance_id) as cm:``; `kwargs` go to
-        `ConnectMetrics` (``access_key`` picks the quota bucket, like an account).
+        `ConnectMetrics`. ``credentials``: a `FakeCredentials` (`user_credentials`,
+        `role_credentials`) to sign with; else ``access_key`` (a dummy key, an account
+        of its own) picks the quota bucket.
         """
+        credentials: FakeCredentials | None = kwargs.pop("credentials", None)
         access_key = kwargs.pop("access_key", "testing")
         kwargs.setdefault("region_name", self.region_name)
         kwargs.setdefault("clock", self.clock)
-        return ConnectMetrics(
-            instance_id,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=access_key,
-            aws_secret_access_key="testing-secret",  # noqa: S106 - a dummy for the fake
-            **kwargs,
+        if self.tls:
+            kwargs.setdefault("verify", self.ca_bundle)
+        keys: dict[str, Any] = (
+            credentials.as_kwargs()
+            if credentials is not None
+            else {
+                "aws_access_key_id": access_key,
+                "aws_secret_access_key": "testing-secret",
+            }
         )
+        return ConnectMetrics(instance_id, endpoint_url=self.endpoint_url, **keys, **kwargs)
+
+    # -- accounts and keys -------------------------------------------------------------
+    def add_account(self, account_id: str | None = None) -> str:
+        """A new AWS account (12 digits; made up unless given): keys in it share its quota.
+
+        Make keys in it with `user_credentials` and `role_credentials`. STS
+        ``GetCallerIdentity`` names the account and principal of each, and checks the
+        signature of every request made with them.
+        """
+        return self.service.accounts.add(account_id)
+
+    def user_credentials(self, account_id: str, user_name: str = "fake-user") -> FakeCredentials:
+        """A new access key of IAM user `user_name` in the account (no session token)."""
+        return self.service.accounts.user(account_id, user_name)
+
+    def role_credentials(
+        self, account_id: str, role_name: str, session_name: str = "session"
+    ) -> FakeCredentials:
+        """New temporary credentials of a session of role `role_name` in the account.
+
+        As ``AssumeRole`` gives them (key, secret, session token); every session of one
+        role is the same principal, ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``.
+        """
+        return self.service.accounts.role_session(account_id, role_name, session_name)
 
     # -- seeding ---------------------------------------------------------------------
     def _moto_backend(self, region_name: str | None = None) -> Any:
@@ -445,7 +514,7 @@ class FakeConnect:
         *,
         connection: object = None,
     ) -> tuple[int, dict[str, str], str, str | None]:
-        if connection is not None and self.connection_setup:
+        if connection is not None and self.connection_setup and not self.tls:
             with self.service.lock:
                 new = connection not in self._connections
                 self._connections.add(connection)
@@ -476,6 +545,51 @@ class FakeConnect:
         with self.service.lock:
             self.requests.append(record)
         return status, headers, text, code
+
+    def _sts(self, request: Any) -> tuple[int, dict[str, str], str] | None:
+        """STS ``GetCallerIdentity`` from the fake's accounts; anything else is moto's.
+
+        A key the fake made is checked (its signature and session token): a wrong
+        secret gets ``SignatureDoesNotMatch``. A key it did not make is an account of
+        its own, answered unchecked (the fake cannot know its secret), with a made-up
+        12-digit account and a user named after the key.
+        """
+        form = parse_qs((request.get_data() or b"").decode())
+        if form.get("Action") != ["GetCallerIdentity"]:
+            return None
+        request_id = str(uuid.uuid4())
+        headers = {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}
+        credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
+        if credential is None:
+            body = sts_error_xml(
+                "MissingAuthenticationToken", "Request is missing a signature", request_id
+            )
+            return 403, headers, body
+        access_key = credential.group(1)
+        with self.service.lock:
+            self.sts_calls += 1
+        known = self.service.accounts.get(access_key)
+        if known is None:
+            account = f"{int(hashlib.sha256(access_key.encode()).hexdigest(), 16) % 10**12:012d}"
+            who = {
+                "account": account,
+                "arn": f"arn:aws:iam::{account}:user/{access_key}",
+                "user_id": "AIDA" + access_key.upper()[:16],
+            }
+        elif not signature_matches(known, request):
+            message = (
+                "The request signature we calculated does not match the signature you provided."
+            )
+            return 403, headers, sts_error_xml("SignatureDoesNotMatch", message, request_id)
+        else:
+            who = {"account": known.account, "arn": known.arn, "user_id": known.user_id}
+        return 200, headers, caller_identity_xml(who, request_id)
+
+    def _handshake_delay(self) -> float:
+        """A new TLS connection: its set-up time (counted in `connections_set_up`)."""
+        with self.service.lock:
+            self.connections_set_up += 1
+            return _draw(self.connection_setup, self._setup_rng) if self.connection_setup else 0.0
 
 
 def _draw(seconds: float | tuple[float, float], rng: random.Random) -> float:

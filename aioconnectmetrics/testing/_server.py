@@ -12,7 +12,9 @@ import json
 import logging
 import re
 import socket
+import ssl
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol, cast
@@ -24,6 +26,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.server import ThreadedMotoServer
+from moto.sts import urls as moto_sts_urls
+from moto.sts.responses import TokenResponse
 from werkzeug.serving import make_server
 from werkzeug.wsgi import LimitedStream
 
@@ -49,6 +53,12 @@ class Responder(Protocol):
 
         `connection` is the request's socket: its first request pays the set-up time.
         """
+
+    def _handshake_delay(self) -> float:
+        """Seconds a new TLS connection's handshake is answered late (its set-up)."""
+
+    def _sts(self, request: Any) -> tuple[int, dict[str, str], str] | None:
+        """An STS request's answer, or None to leave it to moto's STS."""
 
 
 _ROUTES = {
@@ -105,6 +115,26 @@ class _KeepAliveHandler(MotoRequestHandler):
     _socket_file: Any = None
     #: Whether the request being answered leaves its connection fit for the next one.
     _keep = False
+    #: A TLS handshake that failed (the client went away): nothing to serve.
+    _unusable = False
+
+    def setup(self) -> None:
+        # With TLS, the handshake runs here, in the connection's own thread (handshakes
+        # in parallel, as the service's are), answered as late as the fake's set-up.
+        if isinstance(self.request, ssl.SSLSocket):
+            fake = _RUNNING.get(self.server.server_address[1])
+            delay = fake._handshake_delay() if fake is not None else 0.0
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError):
+                self._unusable = True
+        super().setup()
+
+    def handle(self) -> None:
+        if not self._unusable:
+            super().handle()
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
@@ -138,19 +168,35 @@ class _KeepAliveHandler(MotoRequestHandler):
 
 
 class _KeepAliveMotoServer(ThreadedMotoServer):
-    """moto's threaded server with `_KeepAliveHandler`."""
+    """moto's threaded server with `_KeepAliveHandler`, and TLS if given a context.
+
+    Accepted connections are wrapped without a handshake: each runs its own in its
+    thread (`_KeepAliveHandler.setup`), so one slow handshake holds up no other.
+    """
+
+    def __init__(self, *args: Any, tls: ssl.SSLContext | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tls = tls
 
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=_KeepAliveHandler
         )
+        if self._tls is not None:
+            self._server.socket = self._tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server_ready_event.set()
         self._server.serve_forever()
 
 
-def serve(fake: Responder, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, int]:
+def serve(
+    fake: Responder, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> tuple[Any, int]:
     """Start a server for `fake` (port 0: a free one): the server, and its port.
+
+    `tls`: serve HTTPS with this context (each handshake in its connection's thread).
 
     A port already taken is an `OSError` here (moto's server would wait forever).
     """
@@ -162,7 +208,7 @@ def serve(fake: Responder, host: str = "127.0.0.1", port: int = 0) -> tuple[Any,
     werkzeug_log = logging.getLogger("werkzeug")
     if werkzeug_log.level == logging.NOTSET:
         werkzeug_log.setLevel(logging.WARNING)
-    server = _KeepAliveMotoServer(ip_address=host, port=port, verbose=False)
+    server = _KeepAliveMotoServer(ip_address=host, port=port, verbose=False, tls=tls)
     server.start()
     port = int(server.get_host_and_port()[1])
     with _RUNNING_LOCK:
@@ -178,7 +224,12 @@ def shut_down(server: Any, port: int | None) -> None:
 
 
 def _install_routes() -> None:
-    """Add our operations to moto's Connect URL table (before a server builds its app)."""
+    """Add our operations to moto's Connect URL table (before a server builds its app).
+
+    STS goes through `_dispatch_sts` too: a fake answers ``GetCallerIdentity`` from its
+    accounts, and leaves everything else (and other servers' requests) to moto.
+    """
+    moto_sts_urls.url_paths["{0}/$"] = _dispatch_sts
     for _, path in _ROUTES:
         if path == "metrics/data":
             moto_connect_urls.url_paths["{0}/" + path + "$"] = _dispatch
@@ -197,6 +248,20 @@ def _dispatch(
             ServiceError(503, "ServiceUnavailableException", "no fake on this port")
         )
     return handle_http(fake, request)
+
+
+def _dispatch_sts(
+    request: Any, full_url: str, headers: Mapping[str, str]
+) -> tuple[int, dict[str, str], str]:
+    port = int(request.environ.get("SERVER_PORT", 0))
+    with _RUNNING_LOCK:
+        fake = _RUNNING.get(port)
+    answer = fake._sts(request) if fake is not None else None
+    if answer is not None:
+        return answer
+    return cast(
+        tuple[int, dict[str, str], str], TokenResponse.dispatch(request, full_url, headers)
+    )
 
 
 def error_response(exc: ServiceError) -> tuple[int, dict[str, str], str]:

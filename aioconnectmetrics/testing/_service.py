@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._accounts import Accounts
 from ._coverage import decline_unsimulated
 from ._faults import FAULTS, FaultRule, ServiceError, invalid
 from ._listings import LISTINGS, listing
@@ -67,6 +68,8 @@ class ConnectService:
         #: The live pagination tokens, each bound to its operation and instance.
         self.tokens = Tokens()
         self._numbers: dict[str, int] = {}
+        #: Accounts and the keys in them: a quota is an account's, whichever key spends it.
+        self.accounts = Accounts()
 
     # -- admission: quotas and faults --------------------------------------------------
     def admit(self, operation: str, access_key: str, region: str) -> None:
@@ -81,7 +84,7 @@ class ConnectService:
         """The quota bucket of (account, region, operation), made full on first use."""
         assert self.quotas is not None
         rate, burst = self.quotas[operation]
-        key = (access_key, region, operation)
+        key = (self.accounts.account_of(access_key), region, operation)
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(rate, burst, float(burst), now)
@@ -97,7 +100,7 @@ class ConnectService:
 
         With a `start` of its own, it starts then instead.
         """
-        key = (access_key, region, operation)
+        key = (self.accounts.account_of(access_key), region, operation)
         bucket = self._buckets.get(key)
         if bucket is None and math.isnan(other.start):
             self.waiting_others.setdefault(key, []).append(other)
