@@ -237,12 +237,17 @@ def _install_routes() -> None:
             moto_connect_urls.url_paths["{0}/" + path + "/(?P<InstanceId>[^/]+)$"] = _dispatch
 
 
+def _fake_of(request: Any) -> Responder | None:
+    """The running fake a request arrived at (by the server's port), or None."""
+    port = int(request.environ.get("SERVER_PORT", 0))
+    with _RUNNING_LOCK:
+        return _RUNNING.get(port)
+
+
 def _dispatch(
     request: Any, full_url: str, headers: Mapping[str, str]
 ) -> tuple[int, dict[str, str], str]:
-    port = int(request.environ.get("SERVER_PORT", 0))
-    with _RUNNING_LOCK:
-        fake = _RUNNING.get(port)
+    fake = _fake_of(request)
     if fake is None:
         return error_response(
             ServiceError(503, "ServiceUnavailableException", "no fake on this port")
@@ -253,9 +258,7 @@ def _dispatch(
 def _dispatch_sts(
     request: Any, full_url: str, headers: Mapping[str, str]
 ) -> tuple[int, dict[str, str], str]:
-    port = int(request.environ.get("SERVER_PORT", 0))
-    with _RUNNING_LOCK:
-        fake = _RUNNING.get(port)
+    fake = _fake_of(request)
     answer = fake._sts(request) if fake is not None else None
     if answer is not None:
         return answer
