@@ -28,8 +28,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(name="cli_fake")
 def _cli_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeConnect, str, list[str]]]:
-    """A fake with 150 queues on the real clock; the CLI's credentials point at it."""
-    with FakeConnect(quotas=None, seed=9) as fake:
+    """A fake with 150 queues on the real clock; the CLI's credentials point at it.
+
+    Its real-time snapshot moves on hourly, not every 15 s: a CLI run and the truth read
+    after it then see the same snapshot (on 15 s they straddled a turn now and then).
+    """
+    with FakeConnect(quotas=None, seed=9, snapshot_interval=3600.0) as fake:
         instance_id = fake.add_instance()
         queues = list(fake.populate(instance_id, queues=150).queue_ids)
         credentials(monkeypatch)
