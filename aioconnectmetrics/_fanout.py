@@ -35,6 +35,7 @@ from ._merge import BatchAnswer
 from ._metric import Metric
 from ._pages import PageChain, RawPage
 from ._plan import Batch, agent_split, fetch_metrics, plan_batches
+from ._profiles import AgentPlan, shared_profiles_request
 from ._request import MetricsRequest
 from ._roster import Roster, fetch_roster
 from ._transport import Caller
@@ -65,11 +66,16 @@ def within(deadline: float | None) -> Iterator[None]:
 
 @attrs.define
 class Execution:
-    """What one fan-out produced: answers by batch, and the batches that failed."""
+    """What one fan-out produced: answers by batch, and the batches that failed.
+
+    With an `AgentPlan`, `profile_answers` holds the shared profiles' requests, or None
+    when one of them failed (their faults are not failed queues: the agent values are).
+    """
 
     answers: list[BatchAnswer]
     failures: dict[int, ConnectMetricsError]
     batches: dict[int, tuple[str, ...]]
+    profile_answers: list[BatchAnswer] | None = None
 
 
 def stale_batches(answers: Mapping[int, BatchAnswer], max_spread: float | None) -> set[int]:
@@ -107,9 +113,14 @@ class _Fetch:
     request: MetricsRequest
     metrics: tuple[Metric, ...]
     failures: dict[int, ConnectMetricsError]
+    #: An `AgentPlan`'s shared profiles: their chain, request, and first batch index.
+    profiles: tuple[PageChain, MetricsRequest, int] | None = None
 
     async def batch(self, batch: Batch) -> BatchAnswer:
         """One batch: its pages, and with an `AgentSplit`, its agents by routing profile."""
+        if self.profiles is not None and batch.index >= self.profiles[2]:
+            chain, shared, _ = self.profiles
+            return await chain.collect(batch, batch_params(shared, batch, shared.metrics))
         answer = None
         if self.metrics:
             params = batch_params(self.request, batch, self.metrics)
@@ -176,17 +187,32 @@ class FanOut:
         return PageChain.of(call, request, max_restarts=self._max_restarts, clock=self._clock)
 
     async def execute(
-        self, call: Caller, request: MetricsRequest, max_spread: float | None
+        self,
+        call: Caller,
+        request: MetricsRequest,
+        max_spread: float | None,
+        plan: AgentPlan | None = None,
     ) -> Execution:
-        """Every batch of `request` (its queues resolved), concurrently."""
-        batches = plan_batches(request)
-        split = agent_split(request, len(batches))
-        metrics = split.others if split is not None else fetch_metrics(request, len(batches))
+        """Every batch of `request` (its queues resolved), concurrently.
+
+        With `plan` (`_profiles.AgentPlan`), its batches ask every metric, and its shared
+        profiles are asked for their agents after them (as batches numbered on).
+        """
+        queue_batches = plan.batches if plan is not None else plan_batches(request)
+        split = agent_split(request, len(queue_batches)) if plan is None else None
+        metrics = split.others if split is not None else fetch_metrics(request, len(queue_batches))
         chain = self._chain(call, request)
         agents = (self._chain(call, split.request), split.request) if split is not None else None
-        execution = Execution([], {}, {b.index: b.ids for b in batches})
+        execution = Execution([], {}, {b.index: b.ids for b in queue_batches})
+        batches = list(queue_batches)
+        profiles = None
+        if plan is not None:
+            by_profile = shared_profiles_request(request)
+            first = len(queue_batches)
+            profiles = (self._chain(call, by_profile), by_profile, first)
+            batches += [Batch(first + i, ids) for i, ids in enumerate(plan.profile_batches)]
         run = functools.partial(
-            self._run, _Fetch(chain, agents, request, metrics, execution.failures)
+            self._run, _Fetch(chain, agents, request, metrics, execution.failures, profiles)
         )
         answers = await run(batches)
         for _ in range(SPREAD_ROUNDS if max_spread is not None else 0):
@@ -199,7 +225,16 @@ class FanOut:
             if max_spread is not None and stale_batches(answers, max_spread):
                 times = [t for a in answers.values() for t in a.snapshots]
                 raise SnapshotSpreadError((max(times) - min(times)).total_seconds(), max_spread)
-        execution.answers = [answers[i] for i in sorted(answers)]
+        ordered = [answers[i] for i in sorted(answers)]
+        if profiles is None:
+            execution.answers = ordered
+            return execution
+        first = profiles[2]
+        execution.answers = [a for a in ordered if a.index < first]
+        failed = [i for i in execution.failures if i >= first]
+        for i in failed:
+            del execution.failures[i]
+        execution.profile_answers = None if failed else [a for a in ordered if a.index >= first]
         return execution
 
     async def run(self, fetch: BatchFetch, batches: Iterable[Batch]) -> dict[int, BatchAnswer]:

@@ -50,6 +50,7 @@ SERVICE_QUOTAS: Mapping[str, tuple[float, int]] = MappingProxyType(
         "ListQueues": (2.0, 5),
         "ListRoutingProfiles": (2.0, 5),
         "ListUsers": (2.0, 5),
+        "SearchRoutingProfiles": (2.0, 5),
     }
 )
 #: The longest a waiting caller sleeps before it asks again: while the rate climbs back,

@@ -10,6 +10,7 @@ background refreshes nobody waits for). `Pipeline.stream` is the page-wise path.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -27,16 +28,18 @@ from ._agents import (
 )
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import Answer, CachePolicy, cache_key, fresh_until
+from ._catalog import USER_DATA_FILTER_LIMITS
 from ._checks import CacheMode, check_count, check_flag, check_positive
 from ._departure import watch
 from ._directory import Directory, QueueInfo
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
 from ._errors import InvalidRequestError
-from ._fanout import FanOut, within
+from ._fanout import Execution, FanOut, within
 from ._front import CacheFront
 from ._identity import CredentialIdentity, credential_identity
 from ._limiter import Limiter
 from ._merge import merge
+from ._profiles import AgentPlan, ProfileMap, counted_once, needs_map, plan_agents
 from ._request import (
     CURRENT_OP,
     HISTORICAL_OP,
@@ -294,7 +297,29 @@ class Pipeline:
                         call, request.instance_id, by_profile, request.queue_types
                     )
                 )
+            if request.filter == "Queues":
+                request = await self.by_profiles(call, request)
             return await self.fanout.roster(call, request)
+
+    async def by_profiles(self, call: Caller, request: AgentsRequest) -> AgentsRequest:
+        """Agents of queues asked as the routing profiles that serve them, where cheaper.
+
+        An agent serves the queues of their one profile: the profiles (from the checked
+        routing-profile map) list each agent once, in no more requests than the queues.
+        """
+        ids = request.ids or ()
+        known = await self.directory.profile_map(call, request.instance_id)
+        if known is not None:
+            known = await self.directory.checked_map(call, request.instance_id, known)
+        if known is None or not known.knows(ids):
+            return request
+        profiles = tuple(sorted(known.profiles_of(ids)))
+        per_request = USER_DATA_FILTER_LIMITS
+        if math.ceil(len(profiles) / per_request["RoutingProfiles"]) > math.ceil(
+            len(ids) / per_request["Queues"]
+        ):
+            return request
+        return attrs.evolve(request, filter="RoutingProfiles", ids=profiles)
 
     async def agents(self, call: Caller, request: AgentsRequest, *, names: bool) -> AgentsResult:
         """The rich API's agents; with `names`, user, profile and queue names too."""
@@ -385,18 +410,57 @@ class Pipeline:
         """Resolve, fan out and merge: one upstream fetch, failures recorded, not raised."""
         with self.deadline():
             request = await self.resolve(call, request)
-            execution = await self.fanout.execute(call, request, spread)
+            plan, execution = await self.execute(call, request, spread)
         rows = merge(request, execution.answers)
+        used = list(execution.answers)
+        if plan is not None:
+            counted = counted_once(
+                request, rows, execution.answers, execution.profile_answers, plan[1]
+            )
+            rows = counted.rows
+            if counted.contradicted:
+                self.directory.forget_map(request.instance_id, plan[0])
+            used += execution.profile_answers or ()
         return Answer(
             rows=tuple(rows),
             # Every request's snapshot: the agents' routing-profile requests too.
-            snapshots=tuple(t for a in execution.answers for t in a.snapshots),
+            snapshots=tuple(t for a in used for t in a.snapshots),
             batches=len(execution.answers),
-            pages=sum(a.pages for a in execution.answers),
+            pages=sum(a.pages for a in used),
             failures=tuple(sorted(execution.failures.items())),
             failed_queues=tuple((i, execution.batches[i]) for i in sorted(execution.failures)),
             request_ids=tuple(a.request_id for a in execution.answers if a.request_id),
         )
+
+    async def execute(
+        self, call: Caller, request: MetricsRequest, spread: float | None
+    ) -> tuple[tuple[ProfileMap, AgentPlan] | None, Execution]:
+        """The fan-out, with the routing-profile map's plan where it saves requests.
+
+        The map is checked (`Directory.checked_map`) while the batches run; if a profile
+        changed, the answer is fetched again with the map made anew.
+        """
+        if not needs_map(request):
+            return None, await self.fanout.execute(call, request, spread)
+        instance = request.instance_id
+        profiles = await self.directory.profile_map(call, instance)
+        for _ in range(2):
+            plan = plan_agents(request, profiles) if profiles is not None else None
+            if plan is None or profiles is None:
+                return None, await self.fanout.execute(call, request, spread)
+            checked: list[ProfileMap | None] = []
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._check_map, call, instance, profiles, checked)
+                execution = await self.fanout.execute(call, request, spread, plan)
+            if checked[0] is profiles:
+                return (profiles, plan), execution
+            profiles = checked[0]  # a profile changed while the batches ran: again
+        return None, await self.fanout.execute(call, request, spread)
+
+    async def _check_map(
+        self, call: Caller, instance: str, used: ProfileMap, into: list[ProfileMap | None]
+    ) -> None:
+        into.append(await self.directory.checked_map(call, instance, used))
 
     async def resolve(self, call: Caller, request: MetricsRequest) -> MetricsRequest:
         """`request` with ``"all"`` resolved to the instance's queues or routing profiles."""

@@ -26,6 +26,11 @@ that bucket, and it learns from what the service tells us:
   moves that start to the earliest departure it is told of (`departed`: a grant's time
   plus the seconds until its connection was ready), for as long as the start still
   decides the level: before the first throttle, and before the bucket is full again.
+  A bucket full again, with no one else known to draw on it (the rate back at the
+  quota's), starts anew: the service's is full too, and refills from when the next
+  burst's first request reaches it, as at the very start. (Otherwise a burst after a
+  pause, its first request slow to leave and the later ones quick, sends its tenth
+  request early by that difference.)
 * The absence of throttles is evidence too, but only up to the rate we sent at. So the
   learnt rate is held for `hold` seconds, then climbs back towards the quota with time
   constant `climb`: if the others have stopped we are back near the full quota within
@@ -67,6 +72,9 @@ THROTTLED_LEVEL = 0.5
 #: A token short by less than this is whole: refills sum floats, and a wait of 1e-16 s
 #: would only spin.
 EPSILON = 1e-9
+#: A full bucket starts anew (`QuotaModel._anew`) once the rate it believes is left is
+#: this close to the quota's: no one else is known to draw on the service's bucket.
+ANEW_AT = 0.99
 
 
 @attrs.frozen
@@ -123,8 +131,15 @@ class QuotaModel:
     reached: float | None = None
     #: Whether the bucket has been full since the first grant: its start no longer counts.
     capped: bool = False
-    #: Where the model started refilling: its first take plus `slack`.
+    #: Where the model started refilling: its first take plus `slack` (or the first take
+    #: after it was full again: a new start).
     started: float | None = None
+    #: When the present start began (the model full again, `_anew`), and the grants,
+    #: returns and throttles before it: what `departed` and `_from_start` count from.
+    since: float = -math.inf
+    base_granted: int = 0
+    base_returned: int = 0
+    base_throttles: int = 0
 
     @property
     def held(self) -> float:
@@ -170,10 +185,22 @@ class QuotaModel:
             self.updated = self.started = now + self.slack
         if now > self.updated:
             level = self.tokens + self._refilled(self.updated, now)
-            if level >= self.burst and self.granted:
-                self.capped = True
             self.tokens = min(float(self.burst), level)
             self.updated = now
+            if level >= self.burst and self.granted:
+                if self.rate_at(now) >= self.rate * ANEW_AT:
+                    self._anew(now)
+                else:
+                    self.capped = True
+
+    def _anew(self, now: float) -> None:
+        """Full again, no one else known: the next burst starts the service's refill."""
+        self.reached = None
+        self.capped = False
+        self.since = now
+        self.updated = self.started = now + self.slack
+        self.base_granted, self.base_returned = self.granted, self.returned
+        self.base_throttles = self.throttles
 
     def take(self, now: float) -> Grant | float:
         """A grant if a whole token is there at `now`; else the seconds until one is."""
@@ -205,10 +232,15 @@ class QuotaModel:
         """
         arrival = at + max(0.0, delay) + self.slack
         self._refill(now)  # first: a bucket full again by now has forgotten its start
-        if self.capped or self.throttles or (self.reached is not None and arrival >= self.reached):
+        if (
+            self.capped
+            or at < self.since  # a grant of a start before the present one
+            or self.throttles > self.base_throttles
+            or (self.reached is not None and arrival >= self.reached)
+        ):
             return
         self.reached = arrival
-        sent = self.granted - self.returned
+        sent = (self.granted - self.base_granted) - (self.returned - self.base_returned)
         # No throttle yet, so the rate in force is the quota's, and the bucket has not
         # been full since: its level is the burst, less what we sent, plus the refill.
         if arrival >= now:
@@ -239,7 +271,7 @@ class QuotaModel:
         points.sort()
         self.points = points
         interval = self._estimate()
-        if interval is None and self.throttles == 1:
+        if interval is None and self.throttles - self.base_throttles == 1 and at >= self.since:
             interval = self._from_start(at, seq)
         if interval is not None:
             low, high = interval
@@ -284,7 +316,7 @@ class QuotaModel:
         origin = self.reached if self.reached is not None else self.started
         if origin is None or self.capped or at - origin < MIN_SPAN:
             return None
-        admitted = seq - 1 - self.returned
+        admitted = (seq - 1 - self.base_granted) - (self.returned - self.base_returned)
         low = max(self.floor, (admitted - self.burst) / (at - origin))
         return (low, low) if low < self.rate else None
 

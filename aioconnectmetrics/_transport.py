@@ -55,6 +55,9 @@ class ConnectClient(Protocol):
     async def list_users(self, **kwargs: Any) -> dict[str, Any]:
         """ListUsers."""
 
+    async def search_routing_profiles(self, **kwargs: Any) -> dict[str, Any]:
+        """SearchRoutingProfiles."""
+
 
 _METHODS = {
     "GetCurrentMetricData": "get_current_metric_data",
@@ -64,6 +67,7 @@ _METHODS = {
     "ListQueues": "list_queues",
     "ListRoutingProfiles": "list_routing_profiles",
     "ListUsers": "list_users",
+    "SearchRoutingProfiles": "search_routing_profiles",
 }
 _BY_CODE: Mapping[str, type[ServiceError]] = {
     "ThrottlingException": ThrottledError,

@@ -2,9 +2,14 @@
 
 Run: python -m benchmarks._fake_process OUT.json SIZE [SIZE ...] [--latency S]
          [--snapshot-interval S] [--connection-setup S] [--tls] [--role-sessions N]
-         [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
+         [--departments] [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
 Writes {"endpoint": ..., "ca_bundle": ..., "instances": {size: [instance_id, [queue
-ids]]}} to OUT.json once it serves, then runs until killed. ``--tls``: HTTPS, with a
+ids]]}, "truth": {size: {metric: value}}} to OUT.json once it serves, then runs until
+killed. ``--departments``: besides each populated centre (``populate``'s "spread"
+layout), one of the "departments" layout per size, keyed ``SIZE/departments``, its
+queues listed shuffled. ``truth``: each instance's summary over all its queues and
+channels at the snapshot of the moment it started (CONTACTS_IN_QUEUE, AGENTS_ONLINE,
+AGENTS_AVAILABLE: each agent once). ``--tls``: HTTPS, with a
 self-signed certificate (``ca_bundle``), each connection's set-up in its handshake.
 ``--role-sessions N``: an account with N sessions of one role and one user's static key
 (``credentials``). Each
@@ -16,10 +21,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import threading
 from pathlib import Path
+from typing import Any
 
 from aioconnectmetrics.testing import FakeConnect
+
+#: The summary the benchmarks check their answers against (each agent once).
+TRUTH_METRICS = ("CONTACTS_IN_QUEUE", "AGENTS_ONLINE", "AGENTS_AVAILABLE")
+CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
+
+
+def truth(fake: FakeConnect, instance_id: str, queues: list[str]) -> dict[str, Any]:
+    """The instance's summary over `queues` at the present snapshot."""
+    snapshot = fake.service.snapshot_index(fake.clock())
+    [(_, values)] = fake.centre(instance_id).current_rows(
+        snapshot,
+        queue_ids=queues,
+        routing_profile_ids=None,
+        channels=CHANNELS,
+        groupings=(),
+        metrics=TRUTH_METRICS,
+    )
+    return {"snapshot": snapshot, **values}
 
 
 def main() -> None:
@@ -41,6 +66,11 @@ def main() -> None:
         default=0,
         help="make an account with this many sessions of one role and a static user key",
     )
+    parser.add_argument(
+        "--departments",
+        action="store_true",
+        help="also a centre of the 'departments' layout per size (SIZE/departments)",
+    )
     parser.add_argument("--consumer", action="append", default=[])
     args = parser.parse_args()
     setup = args.connection_setup
@@ -57,11 +87,18 @@ def main() -> None:
             fake.add_other_consumer(
                 float(rate), burst=int(burst), access_key=key, delay=delay, duration=duration
             )
-        instances = {}
+        instances: dict[str, list[Any]] = {}
+        truths: dict[str, dict[str, Any]] = {}
+        layouts = ["spread", "departments"] if args.departments else ["spread"]
         for size in args.sizes:
-            instance_id = fake.add_instance()
-            populated = fake.populate(instance_id, queues=size)
-            instances[size] = [instance_id, list(populated.queue_ids)]
+            for layout in layouts:
+                instance_id = fake.add_instance()
+                queues = list(fake.populate(instance_id, queues=size, layout=layout).queue_ids)
+                if layout == "departments":  # as a listing gives them: not by department
+                    random.Random(size).shuffle(queues)
+                key = str(size) if layout == "spread" else f"{size}/{layout}"
+                instances[key] = [instance_id, queues]
+                truths[key] = truth(fake, instance_id, queues)
         credentials: dict[str, object] = {}
         if args.role_sessions:
             account = fake.add_account()
@@ -77,6 +114,7 @@ def main() -> None:
             "endpoint": fake.endpoint_url,
             "ca_bundle": fake.ca_bundle,
             "instances": instances,
+            "truth": truths,
             "credentials": credentials,
         }
         partial = args.out.with_suffix(".tmp")

@@ -7,19 +7,31 @@ and CHANNEL), it runs, one after another and each under its own access key (so e
 starts with a full quota):
 
 * ``boto3 sequential``: a loop over 100-queue batches and their pages, as public samples
-  write it (boto3's default retries);
+  write it (boto3's default retries), adding up the batches' summaries;
 * ``aiobotocore gather``: one coroutine per batch, all at once (aiobotocore's default
-  retries);
-* ``aioconnectmetrics``: `ConnectMetrics.boto.get_current_metric_data` with the same kwargs.
+  retries), adding up likewise;
+* ``aioconnectmetrics``: `ConnectMetrics.boto.get_current_metric_data` with the same
+  kwargs, on a client that knows the instance's routing-profile map from an earlier
+  call (as a long-running service's does);
+* ``aioconnectmetrics cold``: the same on a new client: the map is made in the call
+  (ListRoutingProfiles, ListQueues, SearchRoutingProfiles: its requests are counted).
+
+The summary runs over two centres of each size: the fake's "spread" layout (every
+routing profile serves four neighbouring queues and two from anywhere, so profiles
+link queues across the whole centre) and its "departments" layout (profiles serve
+queues of one department of 50, listed shuffled). The AGENTS_AVAILABLE column shows
+what each contender reports beside the truth (each agent once; the fake's snapshot does
+not move during the run): adding the batches' summaries counts an agent once per batch
+that holds one of their queues.
 
 It prints wall time (of the fetch: each contender builds its client first and warms its
 connection with one quota-free DescribeInstance call, as a long-running service's client
-is warm), HTTP requests, 429s received, errors surfaced to the caller, peak
-Python memory (tracemalloc) and the ratio to the lower bound
+is warm), HTTP requests (of every operation), 429s received, errors surfaced to the
+caller, peak Python memory (tracemalloc) and the ratio to the lower bound
 ``max(latency x pages on the critical path, (requests - burst) / rate + latency)``,
-where requests is the fewest requests the workload needs and latency is the measured
-median round trip of one request of that workload (50 ms plus the service's own work).
-Results go to benchmarks/results/compare.json.
+where requests is the fewest requests the workload needs (one per batch and page: the
+loop's) and latency is the measured median round trip of one request of that workload
+(50 ms plus the service's own work). Results go to benchmarks/results/compare.json.
 
 Run: python -m benchmarks.compare [--sizes 100 1000 5000]
 """
@@ -75,6 +87,7 @@ def fake_service(
     connection_setup: float = 0.0,
     tls: bool = False,
     role_sessions: int = 0,
+    departments: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Start the fake in its own process; yield its endpoint and instances.
 
@@ -85,6 +98,7 @@ def fake_service(
     `tls`: the fake serves HTTPS, its set-up in the handshake (where a client sees it);
     every client in this process and its children verifies it (``AWS_CA_BUNDLE``).
     `role_sessions`: an account with that many sessions of one role, and a static key.
+    `departments`: a centre of the "departments" layout per size too (SIZE/departments).
     """
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
@@ -101,6 +115,7 @@ def fake_service(
                 f"--connection-setup={connection_setup}",
                 *(["--tls"] if tls else []),
                 f"--role-sessions={role_sessions}",
+                *(["--departments"] if departments else []),
                 *(f"--consumer={spec}" for spec in consumers),
             ],
         )
@@ -156,6 +171,21 @@ class Outcome:
     requests: int = 0
     throttles: int = 0
     errors: int = 0
+    #: AGENTS_AVAILABLE as the contender reports it (summary workload; else None).
+    agents: float | None = None
+
+
+def summary_value(responses: Sequence[dict[str, Any]], name: str) -> float | None:
+    """`name` added up over the ungrouped summaries of `responses` (None: not asked)."""
+    found = [
+        collection.get("Value") or 0.0
+        for response in responses
+        for row in response.get("MetricResults", ())
+        if not row.get("Dimensions")
+        for collection in row.get("Collections", ())
+        if collection["Metric"]["Name"] == name
+    ]
+    return float(sum(found)) if found else None
 
 
 #: Trace peak memory while timing. tracemalloc slows every allocation down (about 2x
@@ -193,18 +223,22 @@ def boto3_sequential(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome
     client.meta.events.register("response-received.connect.*", counter)
     outcome = Outcome()
     queues = kwargs["Filters"]["Queues"]
+    responses = []
     with timed(outcome):
         for start in range(0, len(queues), 100):
             ids = queues[start : start + 100]
             batch = {**kwargs, "Filters": {**kwargs["Filters"], "Queues": ids}}
             try:
                 response = client.get_current_metric_data(**batch)
+                responses.append(response)
                 while "NextToken" in response:
                     token = response["NextToken"]
                     response = client.get_current_metric_data(**batch, NextToken=token)
+                    responses.append(response)
             except botocore.exceptions.ClientError:
                 outcome.errors += 1
     outcome.requests, outcome.throttles = counter.requests, counter.throttles
+    outcome.agents = summary_value(responses, "AGENTS_AVAILABLE")
     return outcome
 
 
@@ -240,12 +274,16 @@ async def aiobotocore_gather(
         client.meta.events.register("response-received.connect.*", counter)
         queues = kwargs["Filters"]["Queues"]
 
+        responses: list[dict[str, Any]] = []
+
         async def batch(ids: list[str]) -> None:
             params = {**kwargs, "Filters": {**kwargs["Filters"], "Queues": ids}}
             response = await client.get_current_metric_data(**params)
+            responses.append(response)
             while "NextToken" in response:
                 token = response["NextToken"]
                 response = await client.get_current_metric_data(**params, NextToken=token)
+                responses.append(response)
 
         with timed(outcome):
             outcomes = await asyncio.gather(
@@ -254,23 +292,49 @@ async def aiobotocore_gather(
             )
     outcome.errors = sum(1 for o in outcomes if isinstance(o, Exception))
     outcome.requests, outcome.throttles = counter.requests, counter.throttles
+    outcome.agents = summary_value(responses, "AGENTS_AVAILABLE")
     return outcome
 
 
-async def library(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+#: The quota's burst refills in 8 / 5 = 1.6 s: a client warmed by an earlier call waits
+#: this long before the timed one, so that it starts with a full quota like the others.
+REFILL = 2.0
+
+
+async def library(
+    endpoint: str, key: str, kwargs: dict[str, Any], *, cold: bool = False
+) -> Outcome:
+    """The library's drop-in call; unless `cold`, on a client that made an earlier call.
+
+    The earlier call (200 of the queues, untimed) makes the routing-profile map, as a
+    long-running service's earlier calls do; the timed call then checks the map (one
+    ListRoutingProfiles request, counted) while its batches run.
+    """
     outcome = Outcome()
     config = AioConfig(retries={"total_max_attempts": 1}, max_pool_connections=32)
     async with (
         warm_client(endpoint, key, kwargs["InstanceId"], config) as client,
         ConnectMetrics(client=client, retry=RetryPolicy(deadline=600)) as cm,
     ):
+        if not cold and "QUEUE" not in kwargs.get("Groupings", ()):
+            earlier = {**kwargs["Filters"], "Queues": kwargs["Filters"]["Queues"][:200]}
+            await cm.boto.get_current_metric_data(**{**kwargs, "Filters": earlier})
+            await asyncio.sleep(REFILL)
+        calls, throttles = cm.stats.calls, cm.stats.throttles
         with timed(outcome):
             try:
-                await cm.boto.get_current_metric_data(**kwargs)
+                response = await cm.boto.get_current_metric_data(**kwargs)
+                outcome.agents = summary_value([response], "AGENTS_AVAILABLE")
             except Exception:  # noqa: BLE001 - an error surfaced to the caller is what we count
                 outcome.errors = 1
-        outcome.requests, outcome.throttles = cm.stats.calls, cm.stats.throttles
+        outcome.requests = cm.stats.calls - calls
+        outcome.throttles = cm.stats.throttles - throttles
     return outcome
+
+
+async def library_cold(endpoint: str, key: str, kwargs: dict[str, Any]) -> Outcome:
+    """The library on a new client: the routing-profile map is made in the call."""
+    return await library(endpoint, key, kwargs, cold=True)
 
 
 def run_one(
@@ -317,6 +381,10 @@ def calibrate(endpoint: str, key: str, kwargs: dict[str, Any]) -> tuple[int, int
     return asyncio.run(count())
 
 
+#: (centre layout, workload) in the order they run for each size.
+RUNS = (("spread", "summary"), ("departments", "summary"), ("spread", "queue+channel"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
@@ -327,21 +395,28 @@ def main() -> None:
         "boto3 sequential": boto3_sequential,
         "aiobotocore gather": aiobotocore_gather,
         "aioconnectmetrics": library,
+        "aioconnectmetrics cold": library_cold,
     }
     results = []
     header = (
-        f"{'queues':>6} {'workload':<14} {'contender':<19} {'wall s':>7} {'requests':>8} "
-        f"{'429s':>5} {'errors':>6} {'peak MB':>8} {'vs bound':>8}"
+        f"{'queues':>6} {'centre':<11} {'workload':<14} {'contender':<22} {'wall s':>7} "
+        f"{'requests':>8} {'429s':>5} {'errors':>6} {'peak MB':>8} {'vs bound':>8} "
+        f"{'AGENTS_AVAILABLE':>18}"
     )
     print(f"fake service: {LATENCY * 1000:.0f} ms latency, quota {RATE:g}/s burst {BURST}")
     print(header)
     print("-" * len(header))
-    with fake_service(args.sizes) as fake:
+    # One snapshot for the whole run: every contender answers the same moment's question.
+    with fake_service(args.sizes, snapshot_interval=86400.0, departments=True) as fake:
         endpoint = fake["endpoint"]
         serial = 0
         for size in args.sizes:
-            instance_id, queues = fake["instances"][str(size)]
-            for workload in args.workloads:
+            for layout, workload in RUNS:
+                if workload not in args.workloads:
+                    continue
+                centre = str(size) if layout == "spread" else f"{size}/{layout}"
+                instance_id, queues = fake["instances"][centre]
+                truth = fake["truth"][centre]["AGENTS_AVAILABLE"]
                 kwargs = kwargs_for(instance_id, queues, workload)
                 serial += 1
                 total, most, round_trip = calibrate(endpoint, f"counting-{serial}", kwargs)
@@ -349,39 +424,44 @@ def main() -> None:
                 for name, contender in contenders.items():
                     if args.only and name not in args.only:
                         continue
+                    if name.endswith("cold") and workload != "summary":
+                        continue  # no map: the rows carry their queue
                     serial += 1
                     outcome = run_one(contender, endpoint, f"bench-{serial}", kwargs)
-                    wall, peak = outcome.wall, outcome.peak
-                    requests, throttles, errors = (
-                        outcome.requests,
-                        outcome.throttles,
-                        outcome.errors,
-                    )
+                    agents = "-"
+                    if outcome.agents is not None:
+                        verdict = "= truth" if outcome.agents == truth else f"/ {truth:.0f}"
+                        agents = f"{outcome.agents:.0f} {verdict}"
                     row = {
                         "queues": size,
+                        "centre": layout,
                         "workload": workload,
                         "contender": name,
-                        "wall_s": wall,
-                        "requests": requests,
-                        "throttles": throttles,
-                        "errors": errors,
-                        "peak_mb": peak / 1e6,
+                        "wall_s": outcome.wall,
+                        "requests": outcome.requests,
+                        "throttles": outcome.throttles,
+                        "errors": outcome.errors,
+                        "peak_mb": outcome.peak / 1e6,
                         "bound_s": bound,
-                        "ratio": wall / bound,
+                        "ratio": outcome.wall / bound,
                         "min_requests": total,
                         "round_trip_s": round_trip,
+                        "agents_available": outcome.agents,
+                        "agents_available_truth": truth if workload == "summary" else None,
                     }
                     results.append(row)
                     print(
-                        f"{size:>6} {workload:<14} {name:<19} {wall:>7.2f} {requests:>8} "
-                        f"{throttles:>5} {errors:>6} {peak / 1e6:>8.1f} {wall / bound:>7.2f}x"
+                        f"{size:>6} {layout:<11} {workload:<14} {name:<22} {outcome.wall:>7.2f} "
+                        f"{outcome.requests:>8} {outcome.throttles:>5} {outcome.errors:>6} "
+                        f"{outcome.peak / 1e6:>8.1f} {outcome.wall / bound:>7.2f}x {agents:>18}"
                     )
     out = Path(__file__).parent / "results" / "compare.json"
     out.write_text(json.dumps(results, indent=2))
     print(
         "lower bound = max(round trip x pages on the critical path, "
         f"(requests - {BURST}) / {RATE:g} + round trip), with the fewest requests the "
-        "workload needs and the measured median round trip of one request"
+        "workload needs and the measured median round trip of one request; "
+        "AGENTS_AVAILABLE: the contender's / the truth (each agent once)"
     )
 
 

@@ -12,7 +12,7 @@ from aioconnectmetrics import (
     RetryPolicy,
     ServiceUnavailableError,
 )
-from aioconnectmetrics.testing import FakeConnect
+from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .truth import current_truth
 
@@ -34,12 +34,18 @@ def logged_in(fake: FakeConnect, instance_id: str, queues: list[str]) -> set[str
     return {a for a in serving if centre.status(a, snapshot)[0] != "OFFLINE"}
 
 
+def without_map(fake: FakeConnect) -> None:
+    """Credentials that may not call SearchRoutingProfiles: agents asked by queues."""
+    fake.inject_fault("denied", operation="SearchRoutingProfiles")
+
+
 async def test_user_data_over_250_queues_lists_every_agent_once(
     fake: FakeConnect, instance_id: str
 ) -> None:
     """250 queues in three requests; agents whose profile spans batches come back once."""
     populated = fake.populate(instance_id, queues=300)
     queues = list(populated.queue_ids[:250])
+    without_map(fake)
     async with fake.metrics_client(instance_id) as cm:
         response = await cm.boto.get_current_user_data(Filters={"Queues": queues})
     ids = [r["User"]["Id"] for r in response["UserDataList"]]
@@ -60,6 +66,45 @@ async def test_user_data_over_250_queues_lists_every_agent_once(
     )
     assert per_batch > len(expected)
     assert all(centre.agents[a].routing_profile_id for a in ids)
+
+
+async def test_agents_of_queues_are_asked_by_the_profiles_that_serve_them(
+    clock: ManualClock, fake: FakeConnect, instance_id: str
+) -> None:
+    """With the routing-profile map, 250 queues' agents come from their 60-odd profiles.
+
+    The same agents as by queues (each once), in one request instead of three: no agent
+    comes back twice. A profile whose queues change is seen by the next call.
+    """
+    populated = fake.populate(instance_id, queues=300)
+    queues = list(populated.queue_ids[:250])
+    centre = fake.centre(instance_id)
+    async with fake.metrics_client(instance_id) as cm:
+        agents = await cm.get_agents(queues=queues)
+        response = await cm.boto.get_current_user_data(Filters={"Queues": queues})
+        asked = [r for r in fake.requests if r.operation == "GetCurrentUserData"]
+        serving = {
+            p
+            for p, profile in centre.routing_profiles.items()
+            if set(profile.queue_ids) & set(queues)
+        }
+        # One profile no longer serves any of the queues: its agents leave the answer.
+        gone = sorted(serving)[0]
+        outside = [q for q in populated.queue_ids if q not in queues]
+        clock.advance(5)  # past the map's check interval
+        fake.set_routing_profile_queues(instance_id, gone, outside[:2])
+        after = await cm.get_agents(queues=queues)
+    expected = logged_in(fake, instance_id, queues)
+    assert {a.user_id for a in after} == expected
+    assert not any(a.routing_profile_id == gone for a in after)
+    assert any(a.routing_profile_id == gone for a in agents)
+    fake_before = {a.user_id for a in agents}
+    assert [r["User"]["Id"] for r in response["UserDataList"]] == sorted(fake_before)
+    first_pages = [r for r in asked if "NextToken" not in r.params]
+    assert len(first_pages) == 2  # one call each, not three
+    assert all(set(r.params["Filters"]) == {"RoutingProfiles"} for r in first_pages)
+    assert set(first_pages[0].params["Filters"]["RoutingProfiles"]) == serving
+    assert fake.counts()[("SearchRoutingProfiles", 200)] == 2  # the map, made again
 
 
 async def test_agent_counts_equal_the_agent_metrics(fake: FakeConnect, instance_id: str) -> None:
@@ -123,6 +168,7 @@ async def test_small_pages_and_an_expired_token_still_give_each_agent_once(
     """Pages of 10; the third page's token expires: its batch starts again."""
     populated = fake.populate(instance_id, queues=150)
     queues = list(populated.queue_ids)
+    without_map(fake)
     fake.inject_fault("expire", operation="GetCurrentUserData", at=[3])
     async with fake.metrics_client(instance_id) as cm:
         response = await cm.boto.get_current_user_data(Filters={"Queues": queues}, MaxResults=10)
@@ -138,6 +184,7 @@ async def test_a_failed_batch_fails_the_call(fake: FakeConnect, instance_id: str
     """A list with some agents silently missing would read as the truth: it raises."""
     populated = fake.populate(instance_id, queues=250)
     queues = list(populated.queue_ids[:250])
+    without_map(fake)
     fake.inject_fault(
         "error",
         operation="GetCurrentUserData",

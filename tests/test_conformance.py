@@ -53,19 +53,22 @@ def model_members(operation: str) -> dict[str, botocore.model.Shape]:
     """Member path -> shape, for every member of the operation's input shape."""
     found: dict[str, botocore.model.Shape] = {}
 
-    def walk(shape: botocore.model.Shape, prefix: str) -> None:
+    def walk(shape: botocore.model.Shape, prefix: str, seen: frozenset[str]) -> None:
+        # A shape inside itself (search criteria of criteria) is walked once.
         assert isinstance(shape, botocore.model.StructureShape)
         for name, member in shape.members.items():
             path = f"{prefix}{name}"
             found[path] = member
-            if isinstance(member, botocore.model.StructureShape):
-                walk(member, f"{path}.")
-            elif isinstance(member, botocore.model.ListShape) and isinstance(
-                member.member, botocore.model.StructureShape
+            if isinstance(member, botocore.model.StructureShape) and member.name not in seen:
+                walk(member, f"{path}.", seen | {member.name})
+            elif (
+                isinstance(member, botocore.model.ListShape)
+                and isinstance(member.member, botocore.model.StructureShape)
+                and member.member.name not in seen
             ):
-                walk(member.member, f"{path}[].")
+                walk(member.member, f"{path}[].", seen | {member.member.name})
 
-    walk(MODEL.operation_model(operation).input_shape, "")
+    walk(MODEL.operation_model(operation).input_shape, "", frozenset())
     return found
 
 
@@ -290,7 +293,35 @@ MEMBER_VALUES: dict[tuple[str, str], Build] = {
     ("ListQueues", "MaxResults"): lambda ctx, p: p | {"MaxResults": 5},
     ("ListRoutingProfiles", "MaxResults"): lambda ctx, p: p | {"MaxResults": 5},
     ("ListUsers", "MaxResults"): lambda ctx, p: p | {"MaxResults": 5},
+    ("SearchRoutingProfiles", "MaxResults"): lambda ctx, p: p | {"MaxResults": 500},
 }
+_NAME_CONTAINS = {"FieldName": "name", "Value": "profile", "ComparisonType": "CONTAINS"}
+_TAG = {"TagKey": "team", "TagValue": "sales"}
+_SEARCHES: dict[str, dict[str, Any]] = {
+    "SearchCriteria": {"StringCondition": _NAME_CONTAINS},
+    "SearchCriteria.OrConditions": {"OrConditions": [{"StringCondition": _NAME_CONTAINS}]},
+    "SearchCriteria.AndConditions": {"AndConditions": [{"StringCondition": _NAME_CONTAINS}]},
+    "SearchFilter": {"TagFilter": {"TagCondition": _TAG}},
+    "SearchFilter.TagFilter.OrConditions": {"TagFilter": {"OrConditions": [[_TAG]]}},
+    "SearchFilter.TagFilter.AndConditions": {"TagFilter": {"AndConditions": [_TAG]}},
+}
+
+
+def _search(path: str) -> Build:
+    """A SearchRoutingProfiles request that uses the member at `path`."""
+    prefix = next(
+        p
+        for p in sorted(_SEARCHES, key=len, reverse=True)
+        if path == p or path.startswith((p + ".", p + "["))
+    )
+    top = prefix.split(".", maxsplit=1)[0]
+    return lambda ctx, p: p | {top: _SEARCHES[prefix]}
+
+
+for _path in (
+    p for p in MEMBERS["SearchRoutingProfiles"] if p.startswith(("SearchCriteria", "SearchFilter"))
+):
+    MEMBER_VALUES[("SearchRoutingProfiles", _path)] = _search(_path)
 
 
 def _v2(**changes: Any) -> Build:
@@ -384,6 +415,9 @@ def _enum_value(operation: str, path: str, value: str) -> Build:
         return _v2_interval(IntervalPeriod=value)
     if path == "Filters[].StringCondition.Comparison":
         return MEMBER_VALUES[(operation, "Filters[].StringCondition")]
+    if path == "SearchCriteria.StringCondition.ComparisonType":
+        condition = {**_NAME_CONTAINS, "ComparisonType": value}
+        return lambda ctx, p: p | {"SearchCriteria": {"StringCondition": condition}}
     raise AssertionError(f"no request for {operation} {path}={value}: add one here")
 
 

@@ -49,9 +49,10 @@ async def test_fastapi_wallboard(wallboard_env: tuple[FakeConnect, str, list[str
         r["CONTACTS_IN_QUEUE"] for r in first["queues"]
     )
     assert second == first
-    # Two fan-outs of two batches, once: by queue, and the summary, whose batches also
-    # ask for their agents by routing profile (so that each agent counts once).
-    assert metric_fetches(fake) == requests == 6
+    # Two fan-outs of two batches, once: by queue, and the summary, whose routing
+    # profiles with queues in both batches are asked apart, in one more request (so that
+    # each agent counts once).
+    assert metric_fetches(fake) == requests == 5
     assert bad.status_code == 400
     assert "FAX" in bad.json()["detail"]
 

@@ -163,7 +163,7 @@ async def test_fifty_concurrent_scrapes_cost_one_fan_out(
                     group.start_soon(http.get, "/metrics")
             fifty_scrapes = fake.counts()[("GetCurrentMetricData", 200)]
         assert cm.cache_stats.coalesced >= 2 * 49  # rows and summary, each shared
-    assert fifty_scrapes == one_scrape == 3 + 3 + 3  # rows; summary; agents by profile
+    assert fifty_scrapes == one_scrape == 3 + 3 + 1  # rows; summary; its shared profiles
 
 
 async def test_a_failed_refresh_keeps_the_last_answer(

@@ -44,6 +44,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "_agents",
             "_plan",
             "_merge",
+            "_profiles",
             "_cache",
             "_wire",
             "_result",

@@ -378,7 +378,11 @@ async def test_departures_move_the_first_refill(make_bucket: MakeBucket) -> None
 
 
 def test_a_departure_after_the_start_stopped_mattering_changes_nothing() -> None:
-    """After a throttle (which re-phases the model) or a full bucket, the start is moot."""
+    """After a throttle, or for a grant of an earlier start, a departure says nothing.
+
+    A throttle re-phases the model; a grant made before the bucket was full again
+    belongs to a start before the present one.
+    """
     throttled = EXACT.model(5.0, 2)
     grant = throttled.take(0.0)
     assert not isinstance(grant, float)
@@ -390,11 +394,51 @@ def test_a_departure_after_the_start_stopped_mattering_changes_nothing() -> None
 
     full = EXACT.model(5.0, 2)
     full.take(0.0)
-    assert not isinstance(full.take(10.0), float)  # refilled to the burst meanwhile
-    assert full.capped
-    full.departed(0.0, 0.4, now=10.0)
+    assert not isinstance(full.take(10.0), float)  # refilled to the burst: a new start
+    assert (full.since, full.base_granted) == (10.0, 1)
+    full.departed(0.0, 0.4, now=10.0)  # the first start's grant
     assert full.reached is None
     assert full.tokens == pytest.approx(1.0)
+
+
+async def test_a_burst_after_a_pause_starts_anew_from_its_departure(
+    make_bucket: MakeBucket,
+) -> None:
+    """Full again after a pause, the service's bucket refills from the next burst's arrival.
+
+    A burst of 2 at 0 s; at 10 s (full again) a burst of 2 whose first request leaves
+    0.3 s late (its connection was slow): the third grant comes at 10.3 + 1/5 s, not at
+    10.2 s, where it would reach the service before its token.
+    """
+    vt = VirtualTime()
+    bucket = make_bucket(vt, burst=2)
+    await bucket.acquire()
+    await bucket.acquire()
+    vt.now = 10.0
+    first, second = await bucket.acquire(), await bucket.acquire()
+    bucket.departed(second, 0.35)
+    bucket.departed(first, 0.3)
+    done = await _acquire_all(vt, bucket, 2)
+    assert [t for _, t in done] == [pytest.approx(10.5), pytest.approx(10.7)]
+
+
+def test_a_full_bucket_others_draw_on_keeps_its_start() -> None:
+    """While the model believes others draw on the quota, full is no new start.
+
+    The service's bucket need not be full then; once the rate is back, it is.
+    """
+    model = EXACT.model(5.0, 2)
+    for t in (0.0, 0.0, 0.2, 0.4):
+        model.take(t)
+    model.throttled(0.0, 1, now=0.0)
+    model.throttled(1.0, 4, now=1.0)  # 2 admitted in 1 s: a measured low rate
+    assert model.rate_at(2.0) < 5.0 * 0.99
+    model.take(2.0)  # full again by now, the rate still climbing back
+    assert model.capped
+    assert model.since == -math.inf
+    model.take(10.0)  # the rate back at the quota's, full: a new start
+    assert model.since == 10.0
+    assert not model.capped
 
 
 def test_a_returned_grant_is_not_counted_as_sent() -> None:

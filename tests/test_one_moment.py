@@ -4,7 +4,10 @@ The routing-profile requests behind exact agent counts are requests like any oth
 their snapshots count in the answer's `snapshot_time` and `snapshot_spread`, and a
 total is exact only when every routing-profile request it adds up answered from one
 snapshot. Short snapshots and faults push retries into the next snapshot. (The fake's
-agents change status every fourth snapshot: 8 s here.)
+agents change status every fourth snapshot: 8 s here.) Both ways of counting agents
+once are held to it: with the routing-profile map (the shared profiles asked apart,
+issue 27), and without it (a role that may not call SearchRoutingProfiles: each
+batch's agents asked apart).
 """
 
 from __future__ import annotations
@@ -36,12 +39,20 @@ def distinct_agents(fake: FakeConnect, instance_id: str, queues: list[str], snap
     return values
 
 
-async def test_every_exact_agent_count_is_the_truth_at_a_moment_the_answer_reports() -> None:
+WAYS = ["map", "no map"]
+
+
+@pytest.mark.parametrize("way", WAYS)
+async def test_every_exact_agent_count_is_the_truth_at_a_moment_the_answer_reports(
+    way: str,
+) -> None:
     """2 s snapshots, 25% faults: each exact count is the truth at a reported snapshot."""
     clock = ManualClock(NOW)
     with FakeConnect(clock=clock, quotas=None, seed=9, snapshot_interval=INTERVAL) as fake:
         instance_id = fake.add_instance()
         queues = list(fake.populate(instance_id, queues=250).queue_ids)
+        if way == "no map":
+            fake.inject_fault("denied", operation="SearchRoutingProfiles")
 
         def time_passes(operation: str, params: object) -> None:
             if operation == "GetCurrentMetricData":
@@ -82,11 +93,19 @@ async def test_every_exact_agent_count_is_the_truth_at_a_moment_the_answer_repor
     assert fake.counts()[("GetCurrentMetricData", 500)] > 0
 
 
+def asks_profiles_apart(way: str, params: Any) -> bool:
+    """Whether a request is one of those that count agents apart, the way `way` does."""
+    if way == "map":  # the shared profiles, by routing profile
+        return "RoutingProfiles" in params.get("Filters", {})
+    return "ROUTING_PROFILE" in params.get("Groupings", [])  # each batch's agents
+
+
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("max_spread", [None, 0.0])
 async def test_a_routing_profile_request_newer_than_every_batch_counts(
-    max_spread: float | None,
+    max_spread: float | None, way: str
 ) -> None:
-    """The last batch's agents land a snapshot later than every batch's rows.
+    """The last request of agents apart lands a snapshot later than every batch's rows.
 
     Its snapshot is in the answer's spread; the totals are approximate, or, with
     ``max_spread=0``, every lagging request is fetched again and the totals are exact:
@@ -96,13 +115,16 @@ async def test_a_routing_profile_request_newer_than_every_batch_counts(
     with FakeConnect(clock=clock, quotas=None, seed=9, snapshot_interval=INTERVAL) as fake:
         instance_id = fake.add_instance()
         queues = list(fake.populate(instance_id, queues=250).queue_ids)
+        if way == "no map":
+            fake.inject_fault("denied", operation="SearchRoutingProfiles")
         profile_requests = 0
+        last = 1 if way == "map" else 3  # one request of shared profiles, or one per batch
 
         def time_passes(operation: str, params: Any) -> None:
             nonlocal profile_requests
-            if "ROUTING_PROFILE" in params.get("Groupings", []):
+            if asks_profiles_apart(way, params):
                 profile_requests += 1
-                if profile_requests == 3:  # the third (last) batch's agents
+                if profile_requests == last:
                     clock.advance(4 * INTERVAL)  # the agents' next state
 
         fake.add_hook(time_passes)

@@ -62,8 +62,9 @@ class RedisTokenBucket:
         self._waited = 0.0
         self._throttles = 0
         self._rate = rate
-        #: The earliest departure (Redis time) not yet given to the shared model.
-        self._departure: float | None = None
+        #: The earliest departure not yet given to the shared model: (arrival, the
+        #: grant's time), in Redis time.
+        self._departure: tuple[float, float] | None = None
 
     def _now(self) -> str:
         clock = self._limiter.clock
@@ -73,10 +74,10 @@ class RedisTokenBucket:
         # A departure seen since the last take goes with this one: it matters from the
         # next grant on, and costs no round trip of its own.
         departure, self._departure = self._departure, None
-        told = "" if departure is None else repr(departure)
+        told = ["", ""] if departure is None else [repr(departure[0]), repr(departure[1])]
         answer = await self._limiter.guard.call(
             lambda: self._limiter.take_script(
-                keys=[self.key], args=[*self._args, self._now(), told]
+                keys=[self.key], args=[*self._args, self._now(), *told]
             )
         )
         granted, value, seq, rate = answer
@@ -117,8 +118,8 @@ class RedisTokenBucket:
             self._local.departed(grant, delay)
             return
         arrival = grant.at + max(0.0, delay) + self._limiter.adaptation.slack
-        if self._departure is None or arrival < self._departure:
-            self._departure = arrival
+        if self._departure is None or arrival < self._departure[0]:
+            self._departure = (arrival, grant.at)
 
     async def report_throttle(self, grant: Grant) -> None:
         """Teach the shared model: every process settles on the rate that is left."""

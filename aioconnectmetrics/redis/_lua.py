@@ -16,7 +16,8 @@ return 0
 # from Redis (or from the caller, for tests on virtual time), and each script runs
 # atomically, so every process that shares the key shares one model and what it learnt.
 # ARGV: rate, burst, hold, climb, window, slack, max_hold, now ('' for Redis TIME), then
-# per script. `reached`, `capped` and `returned` are `QuotaModel.departed`'s.
+# per script. `reached`, `capped` and `returned` are `QuotaModel.departed`'s; `since` and
+# the `base_*` counts are where the present start began (`QuotaModel._anew`).
 MODEL = """
 local now
 if ARGV[8] ~= '' then
@@ -29,7 +30,8 @@ local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local hold, climb = tonumber(ARGV[3]), tonumber(ARGV[4])
 local window, slack, max_hold = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local s = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'granted', 'throttles',
-  'learnt', 'learnt_at', 'points', 'streak', 'reached', 'capped', 'returned', 'started')
+  'learnt', 'learnt_at', 'points', 'streak', 'reached', 'capped', 'returned', 'started',
+  'since', 'base_granted', 'base_returned', 'base_throttles')
 local tokens = tonumber(s[1]) or burst
 local updated = tonumber(s[2]) or (now + slack)
 local started = tonumber(s[12]) or updated
@@ -43,6 +45,10 @@ local streak = tonumber(s[8]) or 0
 local reached = tonumber(s[9])
 local capped = tonumber(s[10]) or 0
 local returned = tonumber(s[11]) or 0
+local since = tonumber(s[13]) or -1e18
+local base_granted = tonumber(s[14]) or 0
+local base_returned = tonumber(s[15]) or 0
+local base_throttles = tonumber(s[16]) or 0
 local function held() return math.min(max_hold, hold * 2 ^ streak) end
 local function rate_at(x)
   if learnt >= rate then return rate end
@@ -68,9 +74,21 @@ local function refilled(a, b)
 end
 if now > updated then
   local level = tokens + refilled(updated, now)
-  if level >= burst and granted > 0 then capped = 1 end
   tokens = math.min(burst, level)
   updated = now
+  if level >= burst and granted > 0 then
+    if rate_at(now) >= rate * 0.99 then
+      -- Full again, no one else known: the next burst starts anew (`_anew`).
+      reached = nil
+      capped = 0
+      since = now
+      updated = now + slack
+      started = updated
+      base_granted, base_returned, base_throttles = granted, returned, throttles
+    else
+      capped = 1
+    end
+  end
 end
 local function num(x) return string.format('%.17g', x) end
 local function save()
@@ -79,15 +97,23 @@ local function save()
   redis.call('HSET', KEYS[1], 'tokens', num(tokens), 'updated', num(updated),
     'granted', num(granted), 'throttles', num(throttles), 'learnt', num(learnt),
     'learnt_at', num(learnt_at), 'points', encoded, 'streak', num(streak),
-    'capped', num(capped), 'returned', num(returned), 'started', num(started))
-  if reached then redis.call('HSET', KEYS[1], 'reached', num(reached)) end
+    'capped', num(capped), 'returned', num(returned), 'started', num(started),
+    'since', num(since), 'base_granted', num(base_granted),
+    'base_returned', num(base_returned), 'base_throttles', num(base_throttles))
+  if reached then
+    redis.call('HSET', KEYS[1], 'reached', num(reached))
+  else
+    redis.call('HDEL', KEYS[1], 'reached')
+  end
   redis.call('PEXPIRE', KEYS[1], 3600000)
 end
--- A departure (`QuotaModel.departed`): ARGV[9] is the earliest this process saw, or ''.
-local function departed(arrival)
-  if capped == 1 or throttles > 0 or (reached and arrival >= reached) then return end
+-- A departure (`QuotaModel.departed`): ARGV[9] is the earliest this process saw, or '';
+-- ARGV[10] the time of the grant it left with.
+local function departed(arrival, at)
+  if capped == 1 or at < since or throttles > base_throttles
+    or (reached and arrival >= reached) then return end
   reached = arrival
-  local sent = granted - returned
+  local sent = (granted - base_granted) - (returned - base_returned)
   if arrival >= now then
     tokens = burst - sent
     updated = arrival
@@ -100,7 +126,7 @@ end
 TAKE = (
     MODEL
     + """
-if ARGV[9] and ARGV[9] ~= '' then departed(tonumber(ARGV[9])) end
+if ARGV[9] and ARGV[9] ~= '' then departed(tonumber(ARGV[9]), tonumber(ARGV[10])) end
 if tokens >= 1 - 1e-9 then
   tokens = tokens - 1
   granted = granted + 1
@@ -163,10 +189,11 @@ if #points >= 2 then
   end
 end
 -- A first throttle, measured from where the bucket started full (`_from_start`).
-if throttles == 1 and #points == 1 and capped == 0 then
+if throttles - base_throttles == 1 and at >= since and #points == 1 and capped == 0 then
   local origin = reached or started
   if at - origin >= tonumber(ARGV[12]) then
-    local low = math.max(floor, (seq - 1 - returned - burst) / (at - origin))
+    local admitted = (seq - 1 - base_granted) - (returned - base_returned)
+    local low = math.max(floor, (admitted - burst) / (at - origin))
     if low < rate then
       learnt = low
       learnt_at = now

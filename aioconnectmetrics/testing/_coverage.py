@@ -119,6 +119,26 @@ MEMBERS: Mapping[str, Mapping[str, str]] = {
     "ListQueues": {**_LISTING, "QueueTypes": SIMULATED},
     "ListRoutingProfiles": _LISTING,
     "ListUsers": _LISTING,
+    # Every profile with its queues; searching by name, description or tag is declined.
+    "SearchRoutingProfiles": {
+        **_LISTING,
+        "SearchFilter": DECLINED,
+        "SearchFilter.TagFilter": DECLINED,
+        "SearchFilter.TagFilter.OrConditions": DECLINED,
+        "SearchFilter.TagFilter.AndConditions": DECLINED,
+        "SearchFilter.TagFilter.AndConditions[].TagKey": DECLINED,
+        "SearchFilter.TagFilter.AndConditions[].TagValue": DECLINED,
+        "SearchFilter.TagFilter.TagCondition": DECLINED,
+        "SearchFilter.TagFilter.TagCondition.TagKey": DECLINED,
+        "SearchFilter.TagFilter.TagCondition.TagValue": DECLINED,
+        "SearchCriteria": DECLINED,
+        "SearchCriteria.OrConditions": DECLINED,
+        "SearchCriteria.AndConditions": DECLINED,
+        "SearchCriteria.StringCondition": DECLINED,
+        "SearchCriteria.StringCondition.FieldName": DECLINED,
+        "SearchCriteria.StringCondition.Value": DECLINED,
+        "SearchCriteria.StringCondition.ComparisonType": DECLINED,
+    },
 }
 
 #: (operation, member path) -> the enum values the fake declines.

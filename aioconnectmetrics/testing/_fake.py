@@ -313,8 +313,22 @@ class FakeConnect:
     ) -> str:
         """Add a routing profile serving `queue_ids`; returns its ID."""
         with self.service.lock:
-            return (
-                self.centre(instance_id).add_routing_profile(queue_ids, concurrency=concurrency).id
+            centre = self.centre(instance_id)
+            return centre.add_routing_profile(
+                queue_ids, concurrency=concurrency, created_at=self.clock()
+            ).id
+
+    def set_routing_profile_queues(
+        self, instance_id: str, routing_profile_id: str, queue_ids: Sequence[str]
+    ) -> None:
+        """Replace the queues a routing profile serves.
+
+        On the service: AssociateRoutingProfileQueues, DisassociateRoutingProfileQueues.
+        The profile's ``LastModifiedTime`` (ListRoutingProfiles) becomes the fake's now.
+        """
+        with self.service.lock:
+            self.centre(instance_id).set_profile_queues(
+                routing_profile_id, queue_ids, at=self.clock()
             )
 
     def add_agents(
@@ -335,8 +349,24 @@ class FakeConnect:
         profiles: int | None = None,
         agents_per_profile: int = 6,
         agent_queues: bool = False,
+        layout: str = "spread",
+        department_size: int = 50,
     ) -> PopulatedCentre:
-        """Build a realistic contact centre: profiles overlap, so agents serve many queues."""
+        """Build a realistic contact centre: profiles overlap, so agents serve many queues.
+
+        `layout` "spread" (the default): one profile per four queues (or `profiles`),
+        each serving a run of neighbouring queues plus two from anywhere, so profiles
+        link queues across the whole centre. "departments": queues in departments of
+        `department_size`, each with one profile per 12 of its queues (at least one),
+        serving 40% of the department's queues (every queue served by one at least),
+        none outside it: profiles link queues only within a department.
+        """
+        if layout not in ("spread", "departments"):
+            raise ValueError(f"layout must be 'spread' or 'departments', got {layout!r}")
+        if layout == "departments":
+            return self._departments(
+                instance_id, queues, department_size, agents_per_profile, agent_queues
+            )
         queue_ids = self.add_queues(instance_id, queues)
         rng = random.Random(f"populate:{self.seed}:{self.centre(instance_id).ordinal}")
         profile_ids, agent_ids = [], []
@@ -351,6 +381,40 @@ class FakeConnect:
             agent_ids += self.add_agents(
                 instance_id, rp_id, agents_per_profile, agent_queues=agent_queues
             )
+        return PopulatedCentre(instance_id, tuple(queue_ids), tuple(profile_ids), tuple(agent_ids))
+
+    def _departments(
+        self,
+        instance_id: str,
+        queues: int,
+        size: int,
+        agents_per_profile: int,
+        agent_queues: bool,
+    ) -> PopulatedCentre:
+        if size < 1:
+            raise ValueError(f"department_size must be a whole number >= 1, got {size!r}")
+        queue_ids = self.add_queues(instance_id, queues)
+        rng = random.Random(f"departments:{self.seed}:{self.centre(instance_id).ordinal}")
+        profile_ids, agent_ids = [], []
+        for start in range(0, len(queue_ids), size):
+            department = queue_ids[start : start + size]
+            count = max(1, len(department) // 12)
+            served: list[set[str]] = [
+                set(rng.sample(department, max(1, round(0.4 * len(department)))))
+                for _ in range(count)
+            ]
+            for queue_id in department:
+                if not any(queue_id in mine for mine in served):
+                    rng.choice(served).add(queue_id)
+            for mine in served:
+                concurrency = {"VOICE": 1, "CHAT": 3} | ({"TASK": 2} if rng.random() < 0.4 else {})
+                rp_id = self.add_routing_profile(
+                    instance_id, sorted(mine, key=department.index), concurrency=concurrency
+                )
+                profile_ids.append(rp_id)
+                agent_ids += self.add_agents(
+                    instance_id, rp_id, agents_per_profile, agent_queues=agent_queues
+                )
         return PopulatedCentre(instance_id, tuple(queue_ids), tuple(profile_ids), tuple(agent_ids))
 
     # -- setting exact state ---------------------------------------------------------

@@ -1,7 +1,10 @@
-"""The fake's directory listings: ListQueues, ListRoutingProfiles and ListUsers.
+"""The fake's listings: ListQueues, ListRoutingProfiles, ListUsers, SearchRoutingProfiles.
 
-Each is a summary list served in pages of up to 1,000 (``MaxResults``, default 100 as the
-service's), through the same pagination tokens as the metrics.
+Each list is served in pages of up to 1,000 (``MaxResults``, default 100 as the
+service's; SearchRoutingProfiles: up to 500), through the same pagination tokens as the
+metrics. A routing profile's ``LastModifiedTime`` is when it was created or its queues
+last changed; SearchRoutingProfiles leaves it out, as its reference says the service
+does, and gives each profile's ``AssociatedQueueIds``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ LISTINGS = {
     "ListQueues": "QueueSummaryList",
     "ListRoutingProfiles": "RoutingProfileSummaryList",
     "ListUsers": "UserSummaryList",
+    "SearchRoutingProfiles": "RoutingProfiles",
 }
+_PAGE_LIMITS = {"SearchRoutingProfiles": 500}
 _PAGE_LIMIT = 1000
 
 
@@ -46,7 +51,31 @@ def _summaries(
         ]
     if operation == "ListRoutingProfiles":
         return [
-            {"Id": p.id, "Arn": p.arn, "Name": p.name, "LastModifiedRegion": region}
+            {
+                "Id": p.id,
+                "Arn": p.arn,
+                "Name": p.name,
+                "LastModifiedTime": p.modified_at,
+                "LastModifiedRegion": region,
+            }
+            for p in centre.routing_profiles.values()
+        ]
+    if operation == "SearchRoutingProfiles":
+        return [
+            {
+                "InstanceId": centre.instance_id,
+                "Name": p.name,
+                "RoutingProfileArn": p.arn,
+                "RoutingProfileId": p.id,
+                "MediaConcurrencies": [
+                    {"Channel": channel, "Concurrency": n} for channel, n in p.concurrency.items()
+                ],
+                "NumberOfAssociatedQueues": len(p.queue_ids),
+                "NumberOfAssociatedUsers": sum(
+                    1 for a in centre.agents.values() if a.routing_profile_id == p.id
+                ),
+                "AssociatedQueueIds": list(p.queue_ids),
+            }
             for p in centre.routing_profiles.values()
         ]
     return [
@@ -73,5 +102,12 @@ def listing(
     if params.get("NextToken") is not None:
         return tokens.next_page(params["NextToken"], params, now)
     summaries = _summaries(operation, centre, params, region)
-    chain = Chain(digest(params), summaries, {}, LISTINGS[operation], page_limit=_PAGE_LIMIT)
+    extra = {"ApproximateTotalCount": len(summaries)} if operation.startswith("Search") else {}
+    chain = Chain(
+        digest(params),
+        summaries,
+        extra,
+        LISTINGS[operation],
+        page_limit=_PAGE_LIMITS.get(operation, _PAGE_LIMIT),
+    )
     return tokens.first_page(chain, params, now)

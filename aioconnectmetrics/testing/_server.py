@@ -69,12 +69,16 @@ _ROUTES = {
     ("GET", "queues-summary"): "ListQueues",
     ("GET", "routing-profiles-summary"): "ListRoutingProfiles",
     ("GET", "users-summary"): "ListUsers",
+    ("POST", "search-routing-profiles"): "SearchRoutingProfiles",
 }
+#: Routes that name their instance in the body (GetMetricDataV2: ResourceArn; searches:
+#: InstanceId), not the path.
+_BODY_INSTANCE = frozenset({"metrics/data", "search-routing-profiles"})
 _PATH = re.compile(
     r"^/(metrics/current|metrics/historical|metrics/userdata|queues-summary"
     r"|routing-profiles-summary|users-summary)/(?P<instance>[^/]+)$"
-    # GetMetricDataV2 names its instance in the body (ResourceArn), not the path.
-    r"|^/(metrics/data)$"
+    # These name their instance in the body (`_BODY_INSTANCE`), not the path.
+    r"|^/(metrics/data|search-routing-profiles)$"
 )
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
 
@@ -231,7 +235,7 @@ def _install_routes() -> None:
     """
     moto_sts_urls.url_paths["{0}/$"] = _dispatch_sts
     for _, path in _ROUTES:
-        if path == "metrics/data":
+        if path in _BODY_INSTANCE:
             moto_connect_urls.url_paths["{0}/" + path + "$"] = _dispatch
         else:
             moto_connect_urls.url_paths["{0}/" + path + "/(?P<InstanceId>[^/]+)$"] = _dispatch
@@ -280,7 +284,7 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
     operation = _ROUTES.get((request.method, route or ""))
     if match is None or operation is None:
         return error_response(ServiceError(404, "UnknownOperationException", "Unknown operation"))
-    instance_id = match.group("instance") or ""  # V2: from ResourceArn, by the service
+    instance_id = match.group("instance") or ""  # `_BODY_INSTANCE`: by the service
     credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
     access_key, region = credential.groups() if credential else ("anonymous", fake.region_name)
     if request.method == "GET":  # the listings: their parameters are in the query string

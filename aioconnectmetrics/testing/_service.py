@@ -36,6 +36,7 @@ DEFAULT_QUOTAS: Mapping[str, tuple[float, int]] = {
     "ListQueues": (2.0, 5),
     "ListRoutingProfiles": (2.0, 5),
     "ListUsers": (2.0, 5),
+    "SearchRoutingProfiles": (2.0, 5),
 }
 
 
@@ -146,6 +147,8 @@ class ConnectService:
             raise FAULTS[fault]
         if operation == "GetMetricDataV2":
             instance_id = instance_of_arn(params, region)
+        elif operation == "SearchRoutingProfiles":
+            instance_id = str(params.get("InstanceId", ""))
         if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", instance_id):
             raise invalid(f"Invalid InstanceId: {instance_id!r}")
         centre = self.centre(instance_id, region)

@@ -62,6 +62,8 @@ class RoutingProfile:
     name: str
     queue_ids: tuple[str, ...]
     concurrency: dict[str, int]
+    #: When the profile was created or its queues last changed (its LastModifiedTime).
+    modified_at: float = 0.0
 
 
 @attrs.define
@@ -204,11 +206,10 @@ class ContactCentre:
         *,
         concurrency: Mapping[str, int] | None = None,
         name: str | None = None,
+        created_at: float = 0.0,
     ) -> RoutingProfile:
         """Add a routing profile serving the given queues."""
-        for queue_id in queue_ids:
-            if queue_id not in self.queues:
-                raise KeyError(f"unknown queue {queue_id!r}")
+        self._check_queues(queue_ids)
         rp_id = _uuid(self._rng)
         profile = RoutingProfile(
             id=rp_id,
@@ -216,10 +217,28 @@ class ContactCentre:
             name=name or f"profile-{len(self.routing_profiles) + 1:04d}",
             queue_ids=tuple(queue_ids),
             concurrency=dict(concurrency or _DEFAULT_CONCURRENCY),
+            modified_at=created_at,
         )
         self.routing_profiles[rp_id] = profile
         self._agents_by_queue = None
         return profile
+
+    def set_profile_queues(
+        self, routing_profile_id: str, queue_ids: Sequence[str], *, at: float
+    ) -> None:
+        """Replace a routing profile's queues (its LastModifiedTime becomes `at`)."""
+        if routing_profile_id not in self.routing_profiles:
+            raise KeyError(f"unknown routing profile {routing_profile_id!r}")
+        self._check_queues(queue_ids)
+        profile = self.routing_profiles[routing_profile_id]
+        profile.queue_ids = tuple(queue_ids)
+        profile.modified_at = at
+        self._agents_by_queue = None
+
+    def _check_queues(self, queue_ids: Sequence[str]) -> None:
+        for queue_id in queue_ids:
+            if queue_id not in self.queues:
+                raise KeyError(f"unknown queue {queue_id!r}")
 
     def add_agent(self, routing_profile_id: str, *, agent_queue: bool = False) -> Agent:
         """Add an agent to a routing profile, with its own AGENT queue on request."""
