@@ -52,9 +52,9 @@ from ._result import MetricRow, MetricsPage, MetricsResult, PartialResultError
 from ._retry import RetryPolicy
 from ._stats import ClientStats
 from ._transport import ConnectClient
-from ._v2_catalog import V2_METRICS, V2Combine, V2Spec
-from ._v2_request import MetricFilter, V2Metric
-from ._v2_result import V2Result, V2Row
+from ._v2.catalog import V2_METRICS, V2Combine, V2Spec
+from ._v2.request import MetricFilter, V2Metric
+from ._v2.result import V2Result, V2Row
 
 __all__ = [
     "AccessDeniedError",

@@ -14,15 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._client_v2 import refuse_early
-from ._pipeline import Pipeline
-from ._request import CURRENT_OP, HISTORICAL_OP
+from ._agents_path import AgentsPath
+from ._metrics_path import MetricsPath
 from ._transport import Caller
-from ._v2_build import v2_request_from_kwargs
-from ._v2_fetch import V2Path
-from ._v2_merge import wire_rows
-from ._v2_result import check_v2_failures
-from ._wire import response_metadata
+from ._v2.fetch import V2Path
 
 
 class BotoFace:
@@ -35,8 +30,18 @@ class BotoFace:
     request.
     """
 
-    def __init__(self, pipeline: Pipeline, opened: Callable[[], Caller]) -> None:
-        self._pipeline = pipeline
+    def __init__(
+        self,
+        current: MetricsPath,
+        historical: MetricsPath,
+        agents: AgentsPath,
+        v2: V2Path,
+        opened: Callable[[], Caller],
+    ) -> None:
+        self._current = current
+        self._historical = historical
+        self._agents = agents
+        self._v2 = v2
         self._opened = opened
 
     async def get_current_metric_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -46,14 +51,12 @@ class BotoFace:
         is always in seconds.
         """
         call = self._opened()
-        pipeline = self._pipeline
-        return await pipeline.response(call, pipeline.drop_in_request(CURRENT_OP, kwargs))
+        return await self._current.response(call, self._current.drop_in(kwargs))
 
     async def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
         """``GetMetricData`` over any number of queues."""
         call = self._opened()
-        pipeline = self._pipeline
-        return await pipeline.response(call, pipeline.drop_in_request(HISTORICAL_OP, kwargs))
+        return await self._historical.response(call, self._historical.drop_in(kwargs))
 
     async def get_metric_data_v2(self, **kwargs: Any) -> dict[str, Any]:
         """``GetMetricDataV2`` over any number of filter values and any range.
@@ -62,15 +65,7 @@ class BotoFace:
         Rows of several calls are combined where several calls gave them.
         """
         call = self._opened()
-        pipeline = self._pipeline
-        request = v2_request_from_kwargs(kwargs, region=pipeline.where.region, now=pipeline.now())
-        refuse_early(request)
-        answer = await V2Path(pipeline).answer(call, request, "use")
-        check_v2_failures(request, answer, allow_partial=False)
-        return {
-            "MetricResults": wire_rows(request, answer.rows),
-            "ResponseMetadata": response_metadata(answer.request_ids),
-        }
+        return await self._v2.response(call, self._v2.drop_in(kwargs))
 
     async def get_current_user_data(self, **kwargs: Any) -> dict[str, Any]:
         """``GetCurrentUserData`` over any number of queues, profiles or agents.
@@ -80,5 +75,4 @@ class BotoFace:
         ``ApproximateTotalCount`` their number.
         """
         call = self._opened()
-        pipeline = self._pipeline
-        return await pipeline.user_data_response(call, pipeline.user_data_request(kwargs))
+        return await self._agents.response(call, self._agents.drop_in(kwargs))

@@ -1,57 +1,41 @@
-"""`ConnectMetrics`: the facade. Configuration, lifecycle, and the public methods.
+"""`ConnectMetrics`: the facade, its public methods (settings and lifecycle: `_client_base.py`).
 
-Each public method turns its arguments into a `MetricsRequest` (`_request.py`, or
-`_dropin.py` for aiobotocore's keyword arguments) and hands it to the client's
-`Pipeline`; what comes back is rendered for the face that asked. The drop-in face lives
-under ``cm.boto`` (`_boto.py`); its old names on the client itself are deprecated.
+Each public method is a short call into the path of its operation over the client's
+`Runtime` (`_runtime.py`): `MetricsPath` for real-time and historical metrics,
+`AgentsPath` for the agents, `V2Path` for GetMetricDataV2. The path builds the request,
+answers it and renders the answer. The drop-in face lives under ``cm.boto``
+(`_boto.py`), over the same paths; its old names on the client itself are deprecated.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, Literal
 
-from aiobotocore.session import AioSession, get_session
-
-from ._backend import CacheBackend, MemoryBackend
-from ._boto import BotoFace
-from ._cache import CachePolicy, CacheStats
+from ._agents import AgentsResult
 from ._checks import (
     CacheMode,
-    check_account_id,
     check_cache_mode,
+    check_flag,
     check_partial,
     check_spread,
-    check_verify,
-    settings_checked,
 )
-from ._client_agents import DirectoryMethods
-from ._client_v2 import V2Methods
-from ._errors import ClientClosedError
-from ._identity import Keys, credential_identity
-from ._limiter import Limiter, RateLimiter
+from ._client_base import ClientBase
+from ._directory import QueueInfo, RoutingProfileInfo, UserInfo
 from ._metric import Metric
-from ._pipeline import Pipeline, for_streaming
+from ._metrics_path import MetricsPath, for_streaming
 from ._request import (
-    CURRENT_OP,
-    HISTORICAL_OP,
     MetricsRequest,
-    Operation,
-    check_instance_id,
+    check_queue_types,
 )
 from ._result import MetricsPage, MetricsResult
-from ._retry import RetryPolicy
-from ._stats import ClientStats
-from ._transport import Caller, ConnectClient, open_client
+from ._v2.request import V2Metric
+from ._v2.result import V2Result
 
 
-class ConnectMetrics(DirectoryMethods, V2Methods):
+class ConnectMetrics(ClientBase):
     """Amazon Connect queue metrics for any number of queues.
 
     An async context manager: ``async with ConnectMetrics(instance_id) as cm: ...``.
@@ -87,216 +71,6 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         on_progress: told ``(batches done, batches in all)`` as each batch of a fetch
             finishes, for progress displays.
     """
-
-    def __init__(
-        self,
-        instance_id: str | None = None,
-        *,
-        region_name: str | None = None,
-        endpoint_url: str | None = None,
-        session: AioSession | None = None,
-        client: ConnectClient | None = None,
-        aws_access_key_id: str | None = None,
-        aws_secret_access_key: str | None = None,
-        aws_session_token: str | None = None,
-        verify: bool | str | None = None,
-        account_id: str | None = None,
-        limiter: Limiter | None = None,
-        retry: RetryPolicy | None = None,
-        max_concurrency: int = 32,
-        pagination_restarts: int = 3,
-        partial: bool = False,
-        cache: CachePolicy | None = CachePolicy(),  # noqa: B008 - immutable
-        cache_backend: CacheBackend | None = None,
-        queue_list_ttl: float = 300.0,
-        lease_ttl: float = 10.0,
-        clock: Callable[[], float] = time.time,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> None:
-        with settings_checked():
-            if instance_id is not None:
-                check_instance_id(instance_id)
-            self._partial = check_partial(partial)
-            check_verify(verify)
-            self._account_id = check_account_id(account_id)
-            self._pipeline = Pipeline.build(
-                backend=cache_backend,
-                cache=cache,
-                clock=clock,
-                lease_ttl=lease_ttl,
-                max_concurrency=max_concurrency,
-                pagination_restarts=pagination_restarts,
-                queue_list_ttl=queue_list_ttl,
-                on_progress=on_progress,
-                deadline=lambda: self._retry.deadline,
-                instance_id=instance_id,
-            )
-        self._instance_id = instance_id
-        self._client_kwargs = {
-            "region_name": region_name,
-            "endpoint_url": endpoint_url,
-            "aws_access_key_id": aws_access_key_id,
-            "aws_secret_access_key": aws_secret_access_key,
-            "aws_session_token": aws_session_token,
-            "verify": verify,
-        }
-        self._session = session
-        self._client = client
-        self._borrowed = client is not None
-        self._max_concurrency = max_concurrency
-        self._cache_policy = cache
-        self._limiter: Limiter = limiter if limiter is not None else RateLimiter()
-        self._retry = retry if retry is not None else RetryPolicy()
-        self._identity: str | None = None
-        self._clock = clock
-        self._stack: contextlib.AsyncExitStack | None = None
-        self._opening = False
-        self._caller: Caller | None = None
-        self._boto = BotoFace(self._pipeline, self._open)
-
-    # -- settings: read-only once built, since the parts were made from them ---------
-    @property
-    def instance_id(self) -> str | None:
-        """The default instance of every call (None: each call names its own)."""
-        return self._instance_id
-
-    @property
-    def limiter(self) -> Limiter:
-        """The limiter whose buckets this client's requests take tokens from."""
-        return self._limiter
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The retry policy: attempts, backoff, and the deadline of a call."""
-        return self._retry
-
-    @property
-    def cache_policy(self) -> CachePolicy | None:
-        """The cache policy (None: no cache, no single-flight)."""
-        return self._cache_policy
-
-    @property
-    def clock(self) -> Callable[[], float]:
-        """The wall clock the client reads (seconds since the epoch)."""
-        return self._clock
-
-    @property
-    def identity(self) -> str | None:
-        """Whose quota the client spends (the AWS account), once open; None before."""
-        return self._identity
-
-    @property
-    def boto(self) -> BotoFace:
-        """The drop-in face: aiobotocore's methods and shapes, for any number of queues.
-
-        ``await cm.boto.get_current_metric_data(**kwargs)`` takes what the aiobotocore
-        client's method takes and answers what it answers, with every row of every
-        batch and page; ``client = cm.boto`` moves code written for the client over.
-        """
-        return self._boto
-
-    def __repr__(self) -> str:
-        region = self._client_kwargs["region_name"] if self._client is None else self.region_name
-        return f"ConnectMetrics(instance_id={self.instance_id!r}, region={region!r})"
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def __aenter__(self) -> ConnectMetrics:
-        if self._stack is not None or self._opening:
-            # A second exit stack would close the client under the outer block, and the
-            # outer stack would never close: refused, as httpx refuses it.
-            raise RuntimeError(
-                "ConnectMetrics is already open: enter it once ('async with cm:'), and "
-                "share the open client instead of entering it again"
-            )
-        self._opening = True
-        try:
-            return await self._enter()
-        finally:
-            self._opening = False
-
-    async def _enter(self) -> ConnectMetrics:
-        stack = contextlib.AsyncExitStack()
-        session, given = None, None
-        if self._client is None:
-            session = self._session or get_session()
-            self._client = await stack.enter_async_context(
-                open_client(
-                    session,
-                    max_pool_connections=self._max_concurrency,
-                    **self._client_kwargs,
-                )
-            )
-            given = self._given_keys()
-        identify = functools.partial(
-            credential_identity,
-            session=session if given is None else None,
-            given=given,
-            verify=self._client_kwargs["verify"],
-            account_id=self._account_id,
-        )
-        try:  # entered after the client, so the background closes first
-            self._caller, self._identity = await self._pipeline.open(
-                stack, self._client, limiter=self._limiter, retry=self._retry, identify=identify
-            )
-        except BaseException:
-            await stack.aclose()
-            raise
-        self._stack = stack
-        return self
-
-    def _given_keys(self) -> Keys | None:
-        """The keys this client was given explicitly, or None (the AWS chain's)."""
-        access_key = self._client_kwargs["aws_access_key_id"]
-        secret = self._client_kwargs["aws_secret_access_key"]
-        if not isinstance(access_key, str) or not isinstance(secret, str):
-            return None
-        token = self._client_kwargs["aws_session_token"]
-        return Keys(access_key, secret, token if isinstance(token, str) else None)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        stack, self._stack, self._caller = self._stack, None, None
-        if stack is not None:
-            await stack.aclose()
-        if not self._borrowed:
-            self._client = None
-
-    @property
-    def region_name(self) -> str:
-        """The region of the underlying client."""
-        if self._client is None:
-            raise ClientClosedError()
-        return str(self._client.meta.region_name)
-
-    def _open(self) -> Caller:
-        if self._caller is None:
-            raise ClientClosedError()
-        return self._caller
-
-    # -- counters --------------------------------------------------------------------
-    @property
-    def stats(self) -> ClientStats:
-        """Counters so far: HTTP attempts, pages, batches, restarts, retries, errors."""
-        return self._pipeline.counters.stats()
-
-    @property
-    def cache_stats(self) -> CacheStats:
-        """Cache counters: hits, misses, coalesced, stale served, fetches, entries, ..."""
-        backend = self._pipeline.front.backend
-        return self._pipeline.front.stats(
-            len(backend) if isinstance(backend, MemoryBackend) else 0
-        )
-
-    async def wait_for_refreshes(self) -> None:
-        """Wait until every fetch running now (background refreshes included) is done.
-
-        For a graceful shutdown that keeps the last refresh, or for tests.
-        """
-        await self._pipeline.front.wait_for_refreshes()
 
     # -- the rich API ----------------------------------------------------------------
     async def get_current_metrics(
@@ -341,8 +115,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             PartialResultError: some batches failed (unless `partial`).
             ServiceError, ConnectionFailedError, PaginationError: the call failed.
         """
-        request = self._build(
-            CURRENT_OP,
+        self._open()  # a closed client says so before anything else
+        request = self._current.request(
             instance_id,
             metrics=metrics,
             queues=queues,
@@ -351,7 +125,10 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             groupings=groupings,
             queue_types=queue_types,
         )
-        return await self._rich(request, check_spread(max_spread), partial, cache, names)
+        spread = check_spread(max_spread)
+        return await self._rich(
+            self._current, request, spread, partial=partial, cache=cache, names=names
+        )
 
     async def get_historical_metrics(
         self,
@@ -374,8 +151,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         apart, `start` no earlier than 24 hours ago. Groupings: QUEUE and/or CHANNEL.
         Other arguments, the result and the errors are as for `get_current_metrics`.
         """
-        request = self._build(
-            HISTORICAL_OP,
+        self._open()
+        request = self._historical.request(
             instance_id,
             metrics=metrics,
             start=start,
@@ -385,24 +162,181 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             groupings=groupings,
             queue_types=queue_types,
         )
-        return await self._rich(request, None, partial, cache, names)
-
-    def _build(self, operation: Operation, instance_id: str | None, **args: Any) -> MetricsRequest:
-        self._open()  # a closed client says so before anything else
-        return self._pipeline.request(operation, instance_id, **args)
+        return await self._rich(
+            self._historical, request, None, partial=partial, cache=cache, names=names
+        )
 
     async def _rich(
         self,
+        path: MetricsPath,
         request: MetricsRequest,
         spread: float | None,
+        *,
         partial: bool | None,
         cache: object,
         names: object,
     ) -> MetricsResult:
-        allow_partial = self._partial if partial is None else check_partial(partial)
+        allow_partial = self._allow_partial(partial)
         mode = check_cache_mode(cache)
-        return await self._pipeline.result(
+        return await path.result(
             self._open(), request, spread, allow_partial=allow_partial, mode=mode, names=names
+        )
+
+    def _allow_partial(self, partial: bool | None) -> bool:
+        return self._partial if partial is None else check_partial(partial)
+
+    # -- agents and the directory -----------------------------------------------------
+    async def get_agents(
+        self,
+        *,
+        queues: Iterable[str] | Literal["all"] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
+        agents: Iterable[str] | None = None,
+        contact_states: Iterable[str] | None = None,
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        names: bool = False,
+    ) -> AgentsResult:
+        """Every logged-in agent of these queues, routing profiles or users, each once.
+
+        An agent serves a queue through its routing profile (or its own AGENT queue).
+
+        Args:
+            queues: queue IDs or ARNs, any number, or ``"all"``.
+            routing_profiles: routing profile IDs or ARNs, or ``"all"``: the cheapest
+                way to list everyone (each agent has one profile, so no agent is fetched
+                twice).
+            agents: user IDs or ARNs.
+            contact_states: only agents with a contact in one of these states
+                (``CONNECTED``, ``ENDED``, ...).
+            queue_types: with ``queues="all"``: STANDARD and/or AGENT.
+            instance_id: overrides the client's default instance.
+            names: also look up user names (ListUsers), routing profile and queue names
+                (ListRoutingProfiles, ListQueues); each listing is reused for
+                `queue_list_ttl` seconds.
+
+        Returns:
+            an `AgentsResult`: the agents in user ID order, each with its
+            `AgentActivity`; ``result.counts()`` gives agents per activity.
+
+        Raises:
+            InvalidRequestError: bad input (before any network call).
+            ServiceError, ConnectionFailedError, PaginationError: a request failed
+                after retries (the whole call fails: a list missing some agents would
+                read as the truth).
+        """
+        self._open()
+        request = self._agents.request(
+            instance_id,
+            queues=queues,
+            routing_profiles=routing_profiles,
+            agents=agents,
+            contact_states=contact_states,
+            queue_types=queue_types,
+        )
+        return await self._agents.result(self._open(), request, names=check_flag("names", names))
+
+    async def list_queues(
+        self, *, queue_types: Iterable[str] = ("STANDARD",), instance_id: str | None = None
+    ) -> tuple[QueueInfo, ...]:
+        """Every queue of the instance of the given types (reused for `queue_list_ttl`)."""
+        types = check_queue_types(queue_types)
+        return await self._runtime.listing(
+            self._open(),
+            instance_id,
+            lambda call, instance: self._runtime.directory.queues(call, instance, types),
+        )
+
+    async def list_routing_profiles(
+        self, *, instance_id: str | None = None
+    ) -> tuple[RoutingProfileInfo, ...]:
+        """Every routing profile of the instance (reused for `queue_list_ttl`)."""
+        runtime = self._runtime
+        return await runtime.listing(self._open(), instance_id, runtime.directory.routing_profiles)
+
+    async def list_users(self, *, instance_id: str | None = None) -> tuple[UserInfo, ...]:
+        """Every user of the instance (reused for `queue_list_ttl`)."""
+        runtime = self._runtime
+        return await runtime.listing(self._open(), instance_id, runtime.directory.users)
+
+    # -- GetMetricDataV2 ----------------------------------------------------------------
+    async def get_historical_metrics_v2(
+        self,
+        metrics: Iterable[str | V2Metric],
+        *,
+        start: datetime,
+        end: datetime,
+        interval: str = "TOTAL",
+        time_zone: str | None = None,
+        queues: Iterable[str] | Literal["all"] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
+        agents: Iterable[str] | None = None,
+        channels: Iterable[str] | None = None,
+        filters: Mapping[str, Iterable[str]] | None = None,
+        groupings: Iterable[str] = (),
+        instance_id: str | None = None,
+        partial: bool | None = None,
+        cache: CacheMode = "use",
+        names: bool = False,
+    ) -> V2Result:
+        """GetMetricDataV2 metrics for any number of queues, profiles or agents.
+
+        Args:
+            metrics: names (``"AVG_HANDLE_TIME"``), keys with a threshold
+                (``"SERVICE_LEVEL_60"``), or `V2Metric` objects (metric filters too).
+            start: an aware datetime within the last 3 months.
+            end: an aware datetime after `start`, not in the future. FIFTEEN_MIN,
+                THIRTY_MIN and HOUR take any such range (cut into calls of under 3
+                days); DAY, WEEK and TOTAL take under 35 days.
+            interval: FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK or TOTAL (the default:
+                one interval over the whole range).
+            time_zone: the IANA time zone intervals are aligned to (default UTC).
+            queues: queue IDs or ARNs, any number, or ``"all"``.
+            routing_profiles: routing profile IDs or ARNs, any number, or ``"all"``.
+            agents: user IDs or ARNs, any number.
+            channels: VOICE, CHAT, TASK, EMAIL.
+            filters: other filter keys and their values (``{"AGENT_HIERARCHY_LEVEL_ONE":
+                [...]}``); at most 5 filter keys in all, at least one a resource.
+            groupings: up to 4 grouping keys (QUEUE, CHANNEL, ROUTING_PROFILE, AGENT, ...).
+            instance_id: overrides the client's default; an instance ARN spares the one
+                ListQueues call that otherwise learns it (the ARN names the account).
+            partial: return what succeeded instead of raising `PartialResultError`.
+            cache: "use", "refresh" or "bypass", as for `get_current_metrics`; an
+                answer over a final range (ended `CachePolicy.final_after` ago) lives
+                `CachePolicy.final_max_age`.
+            names: name the rows' queues, routing profiles and agents
+                (``row.name("QUEUE")``, ``QUEUE_NAME`` in ``to_dict()``), from the
+                directory's listings (reused for `queue_list_ttl`).
+
+        Returns:
+            a `V2Result`: rows by dimensions and interval; values combined across calls
+            are marked (``row.is_exact``, ``row.bounds``). See docs/metrics.md.
+
+        Raises:
+            InvalidRequestError: bad input, or a metric with no honest combination
+                across the calls the request needs (before any network call).
+            PartialResultError: some calls failed (unless `partial`).
+            ServiceError, ConnectionFailedError, PaginationError: the call failed.
+        """
+        self._open()
+        request = self._v2.request(
+            instance_id,
+            metrics=metrics,
+            start=start,
+            end=end,
+            interval=interval,
+            time_zone=time_zone,
+            queues=queues,
+            routing_profiles=routing_profiles,
+            agents=agents,
+            channels=channels,
+            filters=filters,
+            groupings=groupings,
+        )
+        allow_partial = self._allow_partial(partial)
+        mode = check_cache_mode(cache)
+        return await self._v2.result(
+            self._open(), request, allow_partial=allow_partial, mode=mode, names=names
         )
 
     # -- the drop-in API's old names: deprecated, see `boto` -----------------------------
@@ -451,8 +385,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         ``("QUEUE",)`` with a `DeprecationWarning`; required from 0.3). Input is
         checked now, before any request.
         """
-        request = self._build(
-            CURRENT_OP,
+        self._open()
+        request = self._current.request(
             instance_id,
             metrics=metrics,
             queues=queues,
@@ -461,7 +395,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             groupings=rows_grouped(groupings, "iter_current_pages"),
             queue_types=queue_types,
         )
-        return self._pipeline.stream(self._open(), for_streaming(request, page_size))
+        return self._current.stream(self._open(), for_streaming(request, page_size))
 
     def iter_historical_pages(
         self,
@@ -477,8 +411,8 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
         page_size: int = 100,
     ) -> AsyncIterator[MetricsPage]:
         """Stream historical rows page by page; see `iter_current_pages`."""
-        request = self._build(
-            HISTORICAL_OP,
+        self._open()
+        request = self._historical.request(
             instance_id,
             metrics=metrics,
             start=start,
@@ -488,7 +422,7 @@ class ConnectMetrics(DirectoryMethods, V2Methods):
             groupings=rows_grouped(groupings, "iter_current_pages"),
             queue_types=queue_types,
         )
-        return self._pipeline.stream(self._open(), for_streaming(request, page_size))
+        return self._historical.stream(self._open(), for_streaming(request, page_size))
 
 
 def _renamed(method: str) -> None:

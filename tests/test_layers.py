@@ -27,11 +27,12 @@ ROLES: list[tuple[str, set[str]]] = [
         {
             "_errors",
             "_catalog",
+            "_v2.__init__",
             "_quota",
             "_checks",
             "redis._lua",
-            "_v2_model",
-            "_v2_catalog",
+            "_v2.model",
+            "_v2.catalog",
             "_stats",
         },
     ),
@@ -48,11 +49,11 @@ ROLES: list[tuple[str, set[str]]] = [
             "_cache",
             "_wire",
             "_result",
-            "_v2_request",
-            "_v2_build",
-            "_v2_plan",
-            "_v2_merge",
-            "_v2_result",
+            "_v2.request",
+            "_v2.build",
+            "_v2.plan",
+            "_v2.merge",
+            "_v2.result",
         },
     ),
     (
@@ -72,16 +73,19 @@ ROLES: list[tuple[str, set[str]]] = [
             "redis.__init__",
         },
     ),
-    ("runtime", {"_roster", "_fanout", "_front", "_pipeline", "_v2_fetch"}),
-    ("facade", {"_client_agents", "_client_v2", "_boto", "_client", "__init__"}),
+    (
+        "runtime",
+        {"_roster", "_fanout", "_front", "_runtime", "_metrics_path", "_agents_path", "_v2.fetch"},
+    ),
+    ("facade", {"_boto", "_client_base", "_client", "__init__"}),
     (
         "tools",
         {
-            "_cli",
-            "_cli_export",
-            "_cli_output",
-            "_cli_watch",
-            "_cli_v2",
+            "_cli.__init__",
+            "_cli.export",
+            "_cli.output",
+            "_cli.watch",
+            "_cli.v2",
             "_wallboard",
             "prometheus",
             "_demo",
@@ -184,7 +188,8 @@ def test_imports_run_one_way() -> None:
     levels = derive_levels(edges)
     for name, deps in edges.items():
         assert all(levels[dep] < levels[name] for dep in deps)
-    assert levels["_client"] > levels["_pipeline"] > levels["_fanout"] > levels["_pages"]
+    assert levels["_client"] > levels["_metrics_path"] > levels["_runtime"] > levels["_fanout"]
+    assert levels["_fanout"] > levels["_pages"]
     assert levels["_pages"] > levels["_transport"] > levels["_errors"] == 0
 
 

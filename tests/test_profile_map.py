@@ -237,7 +237,7 @@ async def test_3000_queues_exact_at_batches_plus_shared_profiles_by_the_hundred(
         queues = list(populated.queue_ids)
         profiles = len(populated.routing_profile_ids)
         async with fake.metrics_client(instance_id, cache=None) as cm:
-            await cm.get_current_metrics(METRICS, queues=queues)  # the map, made
+            await cm.get_current_metrics(METRICS, queues=queues[:200])  # the map, made
             since = len(fake.requests)
             result = await cm.get_current_metrics(METRICS, queues=queues)
             summary_pages = first_pages(fake, since)

@@ -18,7 +18,7 @@ from aioconnectmetrics import (
     V2Metric,
     V2Result,
 )
-from aioconnectmetrics._v2_request import parse_v2_metric
+from aioconnectmetrics._v2.request import parse_v2_metric
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW

@@ -10,7 +10,7 @@ import pytest
 
 from aioconnectmetrics import V2_METRICS, V2Combine
 from aioconnectmetrics._limiter import SERVICE_QUOTAS
-from aioconnectmetrics._v2_catalog import (
+from aioconnectmetrics._v2.catalog import (
     FILTER_KEYS,
     GROUPING_KEYS,
     INTERVALS,
@@ -18,7 +18,7 @@ from aioconnectmetrics._v2_catalog import (
     MAX_FILTER_VALUES,
     MAX_GROUPINGS_V2,
 )
-from aioconnectmetrics._v2_model import MODEL_ROWS
+from aioconnectmetrics._v2.model import MODEL_ROWS
 from examples.v2_catalog import DOCUMENT, section
 
 MODEL = botocore.session.get_session().get_service_model("connect")

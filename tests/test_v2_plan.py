@@ -10,16 +10,16 @@ import pytest
 
 from aioconnectmetrics import InvalidRequestError, MetricFilter, V2Metric
 from aioconnectmetrics._merge import Row
-from aioconnectmetrics._v2_build import build_v2_request
-from aioconnectmetrics._v2_merge import merge_v2, parse_v2_rows
-from aioconnectmetrics._v2_plan import (
+from aioconnectmetrics._v2.build import build_v2_request
+from aioconnectmetrics._v2.merge import merge_v2, parse_v2_rows
+from aioconnectmetrics._v2.plan import (
     call_params,
     chunk_sizes,
     combined_dimensions,
     fetched_metrics,
     plan_calls,
 )
-from aioconnectmetrics._v2_request import V2Request
+from aioconnectmetrics._v2.request import V2Request
 
 END = datetime(2027, 1, 15, 8, tzinfo=timezone.utc)
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from aioconnectmetrics import InvalidRequestError, MetricFilter, V2Metric
-from aioconnectmetrics._v2_build import build_v2_request, v2_request_from_kwargs
-from aioconnectmetrics._v2_plan import windows
-from aioconnectmetrics._v2_request import months_before
+from aioconnectmetrics._v2.build import build_v2_request, v2_request_from_kwargs
+from aioconnectmetrics._v2.plan import windows
+from aioconnectmetrics._v2.request import months_before
 from aioconnectmetrics.testing import FakeConnect
 
 from .conftest import NOW

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from aioconnectmetrics import InvalidRequestError
 from aioconnectmetrics._cli import main
-from aioconnectmetrics._cli_watch import run_watch
+from aioconnectmetrics._cli.watch import run_watch
 from aioconnectmetrics._wallboard import Alert, Wallboard, parse_alert
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 

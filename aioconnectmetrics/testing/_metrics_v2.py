@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .._v2_catalog import INTERVALS, RESOURCE_FILTER_KEYS, V2_METRICS
-from .._v2_request import months_before
+from .._v2.catalog import INTERVALS, RESOURCE_FILTER_KEYS, V2_METRICS
+from .._v2.request import months_before
 from ._coverage import not_simulated
 from ._faults import invalid
 from ._sim import Contact, ContactCentre, historical_value

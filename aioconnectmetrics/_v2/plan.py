@@ -13,7 +13,7 @@ range under 3 days. So:
   row matches one chunk of each cut key).
 
 A row can come from several calls only when a cut key is not a grouping
-(`combined_dimensions`); then each metric combines by the catalog (`_v2_catalog.py`),
+(`combined_dimensions`); then each metric combines by the catalog (`_v2/catalog.py`),
 parts are asked alongside (`fetched_metrics`), and a metric with no honest combination is
 refused here, before any call.
 """
@@ -27,9 +27,9 @@ from typing import Any
 
 import attrs
 
-from ._errors import InvalidRequestError
-from ._v2_catalog import INTERVALS, MAX_FILTER_VALUES, V2_METRICS, V2Combine
-from ._v2_request import V2Metric, V2Request
+from .._errors import InvalidRequestError
+from .catalog import INTERVALS, MAX_FILTER_VALUES, V2_METRICS, V2Combine
+from .request import V2Metric, V2Request
 
 #: The filter key whose values do not count towards the 100.
 UNCOUNTED = "CHANNEL"

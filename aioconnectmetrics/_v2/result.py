@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
-from ._cache import Answer
-from ._merge import Row
-from ._result import RowValues, failed_ids, raise_failures
-from ._v2_request import V2Metric, V2Request
+from .._cache import Answer
+from .._merge import Row
+from .._result import RowValues, failed_ids, raise_failures
+from .request import V2Metric, V2Request
 
 
 def _time(seconds: float) -> datetime:

@@ -9,9 +9,9 @@ from typing import Any, TextIO
 
 import anyio
 
-from ._cache import CachePolicy
-from ._client import ConnectMetrics
-from ._errors import InvalidRequestError
+from .._cache import CachePolicy
+from .._client import ConnectMetrics
+from .._errors import InvalidRequestError
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -56,7 +56,7 @@ async def run_export(
     """Serve until SIGINT or SIGTERM; one line on `out` says where."""
     from aiohttp import web  # noqa: PLC0415 - comes with aiobotocore
 
-    from .prometheus import Exporter, aiohttp_handler  # noqa: PLC0415
+    from ..prometheus import Exporter, aiohttp_handler  # noqa: PLC0415
 
     host, port = listen_address(args.listen)
     async with client(cache=CachePolicy(stale_grace=args.stale_grace)) as cm:

@@ -2,7 +2,7 @@
 
 A row is keyed by its dimensions and its ``MetricInterval``. A key that one call gave is
 the service's own row: exact. A key that several calls gave (a cut filter key that is not
-a grouping, `_v2_plan.combined_dimensions`) combines metric by metric, by the catalog:
+a grouping, `plan.combined_dimensions`) combines metric by metric, by the catalog:
 
 * ``SUM``: the sum; exact, except for agent metrics across queue chunks: bounds (the
   largest part, the sum), the sum given.
@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
 
-from ._merge import NOTHING_APPROXIMATE, Row
-from ._v2_catalog import V2_METRICS, V2Combine
-from ._v2_request import MetricFilter, V2Metric, V2Request
+from .._merge import NOTHING_APPROXIMATE, Row
+from .catalog import V2_METRICS, V2Combine
+from .request import MetricFilter, V2Metric, V2Request
 
 #: A V2 row's identity: its dimensions, sorted, and its interval.
 V2Key = tuple[tuple[tuple[str, str], ...], tuple[float, float] | None]

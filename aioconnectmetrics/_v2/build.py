@@ -1,6 +1,6 @@
 """Building a `V2Request` from either face: the rich API's arguments, or botocore's kwargs.
 
-Both end in the checks of `_v2_request.py`; each error names the caller's own field
+Both end in the checks of `_v2/request.py`; each error names the caller's own field
 (``queues`` here, ``Filters[0].FilterValues`` there).
 """
 
@@ -10,11 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from ._dropin import check_kwargs
-from ._errors import InvalidRequestError
-from ._request import check_instance_id, check_page_size
-from ._v2_catalog import FILTER_KEYS
-from ._v2_request import (
+from .._dropin import check_kwargs
+from .._errors import InvalidRequestError
+from .._request import check_instance_id, check_page_size
+from .catalog import FILTER_KEYS
+from .request import (
     V2Request,
     check_filter_values,
     check_time_zone,

@@ -1,6 +1,6 @@
 """The GetMetricDataV2 catalog: each metric's unit, dimensions, threshold, and merge rule.
 
-The model's facts (`_v2_model.MODEL_ROWS`, checked against botocore's text by a test)
+The model's facts (`model.MODEL_ROWS`, checked against botocore's text by a test)
 plus how values from several requests combine into one (`V2Combine`):
 
 * ``SUM``: counts and time sums add. Contact metrics are exact whichever way requests
@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 import attrs
 
-from ._v2_model import MODEL_ROWS
+from .model import MODEL_ROWS
 
 __all__ = ["V2_METRICS", "V2Combine", "V2Spec"]
 

@@ -19,21 +19,21 @@ import anyio
 import attrs
 from aiobotocore.session import AioSession
 
-from ._agents import AgentActivity
-from ._cli_export import add_parser as add_export_parser
-from ._cli_export import run_export
-from ._cli_output import agents, listing, render
-from ._cli_v2 import add_v2_options, period, render_v2, run_v2
-from ._cli_watch import add_parser as add_watch_parser
-from ._cli_watch import run_watch
-from ._client import ConnectMetrics
-from ._errors import (
+from .._agents import AgentActivity
+from .._client import ConnectMetrics
+from .._errors import (
     AccessDeniedError,
     ConfigurationError,
     ConnectMetricsError,
     InvalidRequestError,
 )
-from ._result import PartialResultError
+from .._result import PartialResultError
+from .export import add_parser as add_export_parser
+from .export import run_export
+from .output import agents, listing, render
+from .v2 import add_v2_options, period, render_v2, run_v2
+from .watch import add_parser as add_watch_parser
+from .watch import run_watch
 
 _T = TypeVar("_T")
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
@@ -246,7 +246,7 @@ class _Progress:
 
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "demo":
-        from ._demo import run_demo  # noqa: PLC0415 - needs the `testing` extra
+        from .._demo import run_demo  # noqa: PLC0415 - needs the `testing` extra
 
         await run_demo(lambda line: print(line, file=out), queues=args.queues)
         return EXIT_OK
@@ -309,7 +309,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 async def _fake(args: argparse.Namespace, out: TextIO) -> int:
-    from ._demo import serve_fake  # noqa: PLC0415 - needs the `testing` extra
+    from .._demo import serve_fake  # noqa: PLC0415 - needs the `testing` extra
 
     for option, value, low, high in (
         ("--port", args.port, 0, 65535),

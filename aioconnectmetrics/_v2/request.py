@@ -1,6 +1,6 @@
 """GetMetricDataV2 requests: `V2Metric`, `V2Request`, and their checks. Pure.
 
-Both faces build the same `V2Request` (`_v2_build.py`): the rich API from
+Both faces build the same `V2Request` (`_v2/build.py`): the rich API from
 `get_historical_metrics_v2`'s arguments (`build_v2_request`), the drop-in from botocore's
 keyword arguments (`v2_request_from_kwargs`). Every rule is checked here, before any
 request, and an error names the caller's field and what is allowed:
@@ -8,9 +8,9 @@ request, and an error names the caller's field and what is allowed:
 * times: aware, end after start, end not in the future, start within 3 months; DAY,
   WEEK and TOTAL ranges under 35 days (the API's limit, which the library does not cut:
   a day in a time zone is not always 24 hours). A FIFTEEN_MIN, THIRTY_MIN or HOUR range
-  of 3 days or more is cut into windows of whole intervals (`_v2_plan.windows`).
+  of 3 days or more is cut into windows of whole intervals (`plan.windows`).
 * filters: at most 5 keys, one of them a resource (queue, profile, agent, ...); any
-  number of values (planned into calls of 100, `_v2_plan.chunk_sizes`).
+  number of values (planned into calls of 100, `plan.chunk_sizes`).
 * groupings: at most 4; every metric must allow each resource dimension asked.
 * metrics: from the catalog, each once; a threshold exactly where the metric takes one,
   with a comparison it allows; at most 2 metric filters of the keys it allows; at most
@@ -27,12 +27,12 @@ from typing import Any
 
 import attrs
 
-from ._catalog import CHANNELS, MAX_RESULTS, THRESHOLD_RANGE
-from ._checks import check_strings
-from ._errors import InvalidRequestError
-from ._metric import check_threshold
-from ._request import aware_time, normalise_resources
-from ._v2_catalog import (
+from .._catalog import CHANNELS, MAX_RESULTS, THRESHOLD_RANGE
+from .._checks import check_strings
+from .._errors import InvalidRequestError
+from .._metric import check_threshold
+from .._request import aware_time, normalise_resources
+from .catalog import (
     GROUPING_KEYS,
     INTERVALS,
     MAX_FILTER_KEYS,

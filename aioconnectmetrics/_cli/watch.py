@@ -15,10 +15,10 @@ from typing import Any, TextIO
 
 import anyio
 
-from ._cli_output import render
-from ._client import ConnectMetrics
-from ._errors import InvalidRequestError
-from ._result import MetricsResult
+from .._client import ConnectMetrics
+from .._errors import InvalidRequestError
+from .._result import MetricsResult
+from .output import render
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -72,7 +72,7 @@ async def run_watch(
     `console`: the rich console of the wallboard (by default one on `out`, when `out`
     is a terminal and the format is a table).
     """
-    from ._wallboard import Wallboard, parse_alert  # noqa: PLC0415 - rich: the `cli` extra
+    from .._wallboard import Wallboard, parse_alert  # noqa: PLC0415 - rich: the `cli` extra
 
     metrics = list(args.metrics)
     sort_by = args.sort or ("OLDEST_CONTACT_AGE" if "OLDEST_CONTACT_AGE" in metrics else None)

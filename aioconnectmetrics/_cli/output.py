@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ._agents import Agent, AgentActivity, AgentsResult
-from ._result import MetricRow, MetricsResult
+from .._agents import Agent, AgentActivity, AgentsResult
+from .._result import MetricRow, MetricsResult
 
 _DIMENSIONS = (
     "queue_id",

@@ -1,10 +1,11 @@
-"""The GetMetricDataV2 path below the facade: request in, merged answer out.
+"""The GetMetricDataV2 path below the facade: request in, merged answer out, rendered.
 
-`V2Path.answer` keys the request (who asks included) and asks the client's cache front,
-as the first two operations do; on a miss it resolves ``"all"`` and the instance ARN
-through the directory, plans the calls (`_v2_plan.py`), runs them concurrently under the
+`V2Path` builds a `V2Request` (the rich arguments or botocore's kwargs, `build.py`), and
+`V2Path.answer` keys it (who asks included) and asks the client's cache front, as the
+metrics paths do; on a miss it resolves ``"all"`` and the instance ARN
+through the directory, plans the calls (`_v2/plan.py`), runs them concurrently under the
 client's concurrency cap and the operation's own quota (every page followed, a batch
-restarted when its token is rejected or too old), and merges them (`_v2_merge.py`).
+restarted when its token is rejected or too old), and merges them (`_v2/merge.py`).
 """
 
 from __future__ import annotations
@@ -13,21 +14,25 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-from ._cache import Answer, fresh_until_v2
-from ._checks import CacheMode
-from ._errors import ConnectMetricsError, InvalidRequestError
-from ._merge import BatchAnswer
-from ._pages import PageChain
-from ._pipeline import Pipeline
-from ._plan import Batch
-from ._request import QUEUE_TYPES
-from ._transport import Caller
-from ._v2_merge import merge_v2, parse_v2_rows
-from ._v2_plan import V2Call, call_params, combined_dimensions, fetched_metrics, plan_calls
-from ._v2_request import V2Metric, V2Request
+from .._cache import Answer, fresh_until_v2
+from .._checks import CacheMode, check_flag
+from .._errors import ConnectMetricsError, InvalidRequestError
+from .._merge import BatchAnswer
+from .._pages import PageChain
+from .._plan import Batch
+from .._request import QUEUE_TYPES
+from .._runtime import Runtime
+from .._transport import Caller
+from .._wire import response_metadata
+from .build import build_v2_request, v2_request_from_kwargs
+from .merge import merge_v2, parse_v2_rows, wire_rows
+from .plan import V2Call, call_params, combined_dimensions, fetched_metrics, plan_calls
+from .request import V2Metric, V2Request
+from .result import V2Result, check_v2_failures, v2_result_of
 
 OPERATION = "GetMetricDataV2"
 
@@ -63,20 +68,73 @@ def v2_cache_key(request: V2Request, *, region: str, endpoint: str, identity: st
     return "acm:v2:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-class V2Path:
-    """GetMetricDataV2 through one client's `Pipeline` (cache, directory, fan-out)."""
+def refuse_early(request: V2Request) -> None:
+    """A metric with no honest combination, refused before any request (listings too).
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
+    With ``"all"``, how many calls the request needs is known only once the instance's
+    queues are listed: the refusal then comes after that listing, before any V2 call.
+    """
+    if request.unresolved is None:
+        fetched_metrics(request)
+
+
+class V2Path:
+    """GetMetricDataV2 over one client's `Runtime` (cache, directory, fan-out)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def request(self, instance_id: str | None, **args: Any) -> V2Request:
+        """A rich-API request (`build_v2_request`); `instance_id` None: the default one."""
+        runtime = self.runtime
+        return build_v2_request(
+            instance_id=runtime.instance(instance_id),
+            region=runtime.where.region,
+            now=runtime.now(),
+            **args,
+        )
+
+    def drop_in(self, kwargs: Mapping[str, Any]) -> V2Request:
+        """A drop-in request from botocore's ``get_metric_data_v2`` keyword arguments."""
+        return v2_request_from_kwargs(
+            kwargs, region=self.runtime.where.region, now=self.runtime.now()
+        )
+
+    async def result(
+        self,
+        call: Caller,
+        request: V2Request,
+        *,
+        allow_partial: bool,
+        mode: CacheMode,
+        names: object,
+    ) -> V2Result:
+        """The rich API's result; with `names`, its rows' queues, profiles and agents named."""
+        labelled = check_flag("names", names)
+        refuse_early(request)
+        answer = await self.answer(call, request, mode)
+        check_v2_failures(request, answer, allow_partial=allow_partial)
+        labels = await self.names(call, request) if labelled else None
+        return v2_result_of(request, answer, labels)
+
+    async def response(self, call: Caller, request: V2Request) -> dict[str, Any]:
+        """The drop-in response: every row, combined across calls, botocore's shape."""
+        refuse_early(request)
+        answer = await self.answer(call, request, "use")
+        check_v2_failures(request, answer, allow_partial=False)
+        return {
+            "MetricResults": wire_rows(request, answer.rows),
+            "ResponseMetadata": response_metadata(answer.request_ids),
+        }
 
     async def answer(self, call: Caller, request: V2Request, mode: CacheMode) -> Answer:
         """The merged answer to `request`: from the cache, or fetched."""
-        pipeline = self._pipeline
+        runtime = self.runtime
 
         async def fetch() -> Answer:
             return await self.compute(call, request)
 
-        return await pipeline.cached(
+        return await runtime.cached(
             fetch,
             mode,
             key=lambda where: v2_cache_key(
@@ -91,20 +149,20 @@ class V2Path:
 
         Listed only for the groupings asked, from the directory.
         """
-        pipeline = self._pipeline
+        runtime = self.runtime
         found: dict[str, str] = {}
         if {"QUEUE", "ROUTING_PROFILE"} & set(request.groupings):
-            found |= await pipeline.names(call, request.instance_id)
+            found |= await runtime.names(call, request.instance_id)
         if "AGENT" in request.groupings:
-            found |= await pipeline.usernames(call, request.instance_id)
+            found |= await runtime.usernames(call, request.instance_id)
         return found
 
     async def resolve(self, call: Caller, request: V2Request) -> tuple[V2Request, str]:
         """`request` with ``"all"`` resolved, and its instance ARN (learned if not given)."""
-        pipeline = self._pipeline
+        runtime = self.runtime
         key = request.unresolved
         if key is not None:
-            ids = await pipeline.everything(
+            ids = await runtime.everything(
                 call, request.instance_id, key != "QUEUE", ("STANDARD",)
             )
             if not ids:
@@ -116,7 +174,7 @@ class V2Path:
             request = request.resolved(key, ids)
         if request.instance_arn is not None:
             return request, request.instance_arn
-        queues = await pipeline.directory.queues(call, request.instance_id, QUEUE_TYPES)
+        queues = await runtime.directory.queues(call, request.instance_id, QUEUE_TYPES)
         if not queues:
             raise InvalidRequestError(
                 "instance_id",
@@ -127,9 +185,9 @@ class V2Path:
 
     async def compute(self, call: Caller, request: V2Request) -> Answer:
         """Resolve, plan, run every call and merge: one fetch, failures recorded."""
-        pipeline = self._pipeline
-        fanout = pipeline.fanout
-        with pipeline.deadline():
+        runtime = self.runtime
+        fanout = runtime.fanout
+        with runtime.deadline():
             request, arn = await self.resolve(call, request)
             metrics = fetched_metrics(request)
             calls = plan_calls(request)

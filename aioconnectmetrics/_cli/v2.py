@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
-from ._cli_output import _cell, _records
-from ._client import ConnectMetrics
-from ._v2_catalog import INTERVALS
-from ._v2_result import V2Result, V2Row
+from .._client import ConnectMetrics
+from .._v2.catalog import INTERVALS
+from .._v2.result import V2Result, V2Row
+from .output import _cell, _records
 
 
 def add_v2_options(parser: argparse.ArgumentParser) -> None:
