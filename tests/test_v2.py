@@ -443,3 +443,21 @@ async def test_names_label_queues_profiles_and_agents(fake: FakeConnect, light: 
         assert row.name("CHANNEL") is None
     listed = {r.operation for r in fake.requests} - {"GetMetricDataV2"}
     assert listed == {"ListQueues", "ListRoutingProfiles", "ListUsers"}
+
+
+async def test_a_names_flag_that_is_not_a_bool_is_refused_before_any_request(
+    fake: FakeConnect, light: str
+) -> None:
+    """``names="yes"`` is refused as every other bad argument is: before the fetch."""
+    queues = fake.add_queues(light, 2)
+    async with fake.metrics_client(light) as cm:
+        with pytest.raises(InvalidRequestError) as info:
+            await cm.get_historical_metrics_v2(
+                ["CONTACTS_HANDLED"],
+                start=END - timedelta(days=1),
+                end=END,
+                queues=queues,
+                names="yes",  # type: ignore[arg-type]
+            )
+    assert info.value.field == "names"
+    assert [r.operation for r in fake.requests if r.operation == "GetMetricDataV2"] == []
