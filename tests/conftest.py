@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from aioconnectmetrics import RateLimiter
+from aioconnectmetrics._limiter import SERVICE_QUOTAS
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .redis_server import _redis_url
@@ -14,6 +16,15 @@ __all__ = ["_redis_url"]  # a fixture for every test module
 
 #: A fixed "now" on a 5-minute boundary: 2027-01-15 08:00:00 UTC.
 NOW = 1_800_000_000.0
+
+
+def unlimited() -> RateLimiter:
+    """A limiter that never waits, for a fake without quotas (``quotas=None``).
+
+    A client's own limiter keeps the service's real quotas (5 requests a second) on the
+    real clock; where a test is about answers, not pacing, waiting for it is only time.
+    """
+    return RateLimiter(dict.fromkeys(SERVICE_QUOTAS, (1e6, 10**6)))
 
 
 @pytest.fixture(name="clock")

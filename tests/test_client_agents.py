@@ -9,6 +9,7 @@ import pytest
 from aioconnectmetrics import (
     AgentActivity,
     InvalidRequestError,
+    RateLimiter,
     RetryPolicy,
     ServiceUnavailableError,
 )
@@ -170,7 +171,9 @@ async def test_small_pages_and_an_expired_token_still_give_each_agent_once(
     queues = list(populated.queue_ids)
     without_map(fake)
     fake.inject_fault("expire", operation="GetCurrentUserData", at=[3])
-    async with fake.metrics_client(instance_id) as cm:
+    # The fake's quotas are off; so are ours (2 a second would only make it wait).
+    unlimited = RateLimiter({"GetCurrentUserData": (1000.0, 1000)})
+    async with fake.metrics_client(instance_id, limiter=unlimited) as cm:
         response = await cm.boto.get_current_user_data(Filters={"Queues": queues}, MaxResults=10)
         stats = cm.stats
     ids = [r["User"]["Id"] for r in response["UserDataList"]]

@@ -11,7 +11,7 @@ from aioconnectmetrics import Metric
 from aioconnectmetrics._catalog import CURRENT, Scope
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
-from .conftest import NOW
+from .conftest import NOW, unlimited
 from .truth import assert_matches_truth, current_truth, historical_truth
 
 SIZES = (1, 100, 101, 250, 1000)
@@ -67,7 +67,7 @@ async def test_current_rows_equal_truth(
     fake, instances = centres
     instance_id, queues = instances[size]
     channels = CHANNELS if "CHANNEL" in groupings else None
-    async with fake.metrics_client(instance_id) as cm:
+    async with fake.metrics_client(instance_id, limiter=unlimited()) as cm:
         result = await cm.get_current_metrics(
             CURRENT_METRICS, queues=queues, channels=channels, groupings=groupings
         )
@@ -94,7 +94,7 @@ async def test_historical_rows_equal_truth(
     fake, instances = centres
     instance_id, queues = instances[size]
     channels = CHANNELS if "CHANNEL" in groupings else None
-    async with fake.metrics_client(instance_id) as cm:
+    async with fake.metrics_client(instance_id, limiter=unlimited()) as cm:
         result = await cm.get_historical_metrics(
             HISTORICAL_METRICS,
             start=START,
@@ -146,7 +146,7 @@ async def test_agent_summary_is_exact_over_many_batches(size: int) -> None:
             if len({batch_of[q] for q in centre.routing_profiles[p].queue_ids}) > 1
         ]
         assert len(spanning) > len(populated.routing_profile_ids) // 10
-        async with fake.metrics_client(instance_id) as cm:
+        async with fake.metrics_client(instance_id, limiter=unlimited()) as cm:
             result = await cm.get_current_metrics(AGENT_METRICS, queues="all")
             response = await cm.boto.get_current_metric_data(
                 Filters={"Queues": queues},
@@ -170,7 +170,7 @@ async def test_rows_by_routing_profile_over_queue_batches_are_exact() -> None:
     with FakeConnect(clock=ManualClock(NOW), quotas=None, seed=12) as fake:
         instance_id = fake.add_instance()
         queues = list(fake.populate(instance_id, queues=300).queue_ids)
-        async with fake.metrics_client(instance_id) as cm:
+        async with fake.metrics_client(instance_id, limiter=unlimited()) as cm:
             result = await cm.get_current_metrics(
                 AGENT_METRICS, queues=queues, groupings=["ROUTING_PROFILE"]
             )

@@ -29,7 +29,7 @@ from aioconnectmetrics._profiles import (
 from aioconnectmetrics._request import CURRENT_OP, MetricsRequest, build_request
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
-from .conftest import NOW
+from .conftest import NOW, unlimited
 from .truth import current_truth
 
 REGION = "us-east-1"
@@ -236,7 +236,7 @@ async def test_3000_queues_exact_at_batches_plus_shared_profiles_by_the_hundred(
         populated = fake.populate(instance_id, queues=3000)
         queues = list(populated.queue_ids)
         profiles = len(populated.routing_profile_ids)
-        async with fake.metrics_client(instance_id, cache=None) as cm:
+        async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
             await cm.get_current_metrics(METRICS, queues=queues[:200])  # the map, made
             since = len(fake.requests)
             result = await cm.get_current_metrics(METRICS, queues=queues)
@@ -280,7 +280,7 @@ async def test_a_profile_whose_queues_change_between_map_and_answer() -> None:
             for p in populated.routing_profile_ids
             if set(centre.routing_profiles[p].queue_ids) & set(asked)
         )
-        async with fake.metrics_client(instance_id, cache=None) as cm:
+        async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
             before = await cm.get_current_metrics(METRICS, queues=asked)
             truth_before = current_truth(fake, instance_id, METRICS, queues=asked)
             clock.advance(5)
@@ -305,7 +305,7 @@ async def test_queues_the_map_does_not_know_are_counted_without_it() -> None:
     with FakeConnect(clock=ManualClock(NOW), quotas=None, seed=3) as fake:
         instance_id = fake.add_instance()
         populated = fake.populate(instance_id, queues=150, agents_per_profile=2, agent_queues=True)
-        async with fake.metrics_client(instance_id, cache=None) as cm:
+        async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
             listed = await cm.list_queues(queue_types=["STANDARD", "AGENT"])
             queues = [q.id for q in listed]
             result = await cm.get_current_metrics(METRICS, queues=queues)
@@ -325,7 +325,7 @@ async def test_without_permission_for_the_map_a_warning_and_the_exact_counts(
         queues = list(fake.populate(instance_id, queues=300).queue_ids)
         fake.inject_fault("denied", operation="SearchRoutingProfiles")
         with caplog.at_level(logging.WARNING, "aioconnectmetrics"):
-            async with fake.metrics_client(instance_id, cache=None) as cm:
+            async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
                 for _ in range(2):
                     result = await cm.get_current_metrics(METRICS, queues=queues)
         truth = current_truth(fake, instance_id, METRICS, queues=queues)
@@ -353,7 +353,7 @@ async def test_departments_listed_interleaved_cost_what_the_loop_costs() -> None
                 profile = fake.add_routing_profile(instance_id, rng.sample(department, 20))
                 fake.add_agents(instance_id, profile, 5)
         rng.shuffle(queues)
-        async with fake.metrics_client(instance_id, cache=None) as cm:
+        async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
             await cm.get_current_metrics(METRICS, queues=queues)
             since = len(fake.requests)
             result = await cm.get_current_metrics(METRICS, queues=queues)

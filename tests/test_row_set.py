@@ -19,7 +19,7 @@ import pytest
 
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
-from .conftest import NOW
+from .conftest import NOW, unlimited
 
 CHANNELS = ["VOICE", "CHAT", "TASK"]
 IN_QUEUE = [{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}]
@@ -36,7 +36,7 @@ def _sparse() -> Iterator[tuple[FakeConnect, str, list[str]]]:
 
 def dropin(fake: FakeConnect, instance_id: str, **kwargs: Any) -> dict[str, Any]:
     async def ask() -> dict[str, Any]:
-        async with fake.metrics_client(instance_id, cache=None) as cm:
+        async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
             return await cm.boto.get_current_metric_data(**kwargs)
 
     return anyio.run(ask)
@@ -58,7 +58,7 @@ def test_grouped_by_channel_the_drop_in_sends_what_the_rich_api_sends(
     dropin_requests = list(fake.requests)
 
     async def rich() -> None:
-        async with fake.metrics_client(instance_id, cache=None) as cm:
+        async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
             await cm.get_current_metrics(
                 ["CONTACTS_IN_QUEUE"], queues=queues, channels=CHANNELS, groupings=["CHANNEL"]
             )
