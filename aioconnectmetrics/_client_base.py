@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
-from aiobotocore.session import AioSession, get_session
+from aiobotocore.session import AioSession
 
 from ._agents_path import AgentsPath
 from ._backend import CacheBackend, MemoryBackend
@@ -31,7 +31,7 @@ from ._request import CURRENT_OP, HISTORICAL_OP, check_instance_id
 from ._retry import RetryPolicy
 from ._runtime import Runtime
 from ._stats import ClientStats
-from ._transport import Caller, ConnectClient, open_client
+from ._transport import Caller, ConnectClient, new_session, open_client
 from ._v2.fetch import V2Path
 
 _Client = TypeVar("_Client", bound="ClientBase")
@@ -175,7 +175,7 @@ class ClientBase:
         stack = contextlib.AsyncExitStack()
         session, given = None, None
         if self._client is None:
-            session = self._session or get_session()
+            session = self._session or new_session()
             self._client = await stack.enter_async_context(
                 open_client(
                     session,

@@ -36,9 +36,10 @@ from urllib.parse import urlsplit
 import attrs
 import botocore.exceptions
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
+from aiobotocore.session import AioSession
 
 from ._errors import ConfigurationError
+from ._transport import new_session
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ async def ask_sts(
     if verify is not None:
         kwargs["verify"] = verify
     config = AioConfig(retries={"total_max_attempts": 3}, connect_timeout=5, read_timeout=10)
-    async with get_session().create_client(
+    async with new_session().create_client(
         "sts",
         aws_access_key_id=keys.access_key,
         aws_secret_access_key=keys.secret_key,

@@ -9,10 +9,12 @@ Everything above this module talks to a `Caller`.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, Protocol, cast
 
 import botocore.exceptions
+import botocore.loaders
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
@@ -165,6 +167,26 @@ class ClientCaller:
         return response
 
 
+#: botocore's loaders of its JSON data (service models, endpoints, partitions), by data
+#: path, shared by the sessions this package makes: a new session otherwise parses the
+#: same megabytes again (some 100 ms of every client opened). A loader only reads files
+#: and caches what it read, so it belongs to no event loop and no credentials.
+_LOADERS: dict[str, botocore.loaders.Loader] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def new_session() -> AioSession:
+    """A new aiobotocore session (the standard AWS chain), its data loaded once a process."""
+    session = get_session()
+    path = str(session.get_config_variable("data_path") or "")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(path)
+        if loader is None:
+            loader = _LOADERS[path] = session.get_component("data_loader")
+    session.register_component("data_loader", loader)
+    return session
+
+
 @contextlib.asynccontextmanager
 async def open_client(
     session: AioSession | None, *, max_pool_connections: int, **kwargs: bool | str | None
@@ -181,7 +203,7 @@ async def open_client(
     async with contextlib.AsyncExitStack() as stack:
         try:
             client = await stack.enter_async_context(
-                (session or get_session()).create_client("connect", config=config, **given)
+                (session or new_session()).create_client("connect", config=config, **given)
             )
         except CREDENTIAL_ERRORS as exc:
             raise ConfigurationError(str(exc)) from exc

@@ -383,6 +383,8 @@ def test_partial_failure_exits_4(cli_fake: tuple[FakeConnect, str, list[str]]) -
         "QUEUE",
         "--format",
         "json",
+        "--attempts",
+        "2",
     ]
     code, out, err = run(fake, *argv)
     assert (code, out) == (4, "")
@@ -391,6 +393,27 @@ def test_partial_failure_exits_4(cli_fake: tuple[FakeConnect, str, list[str]]) -
     assert code == 4
     assert len(json.loads(out)["rows"]) == 100
     assert "some batches failed" in err
+    # Two attempts per request, as asked: the failing batch's request, and its retry.
+    failing = [
+        r for r in fake.requests if queues[120] in r.params.get("Filters", {}).get("Queues", [])
+    ]
+    assert len(failing) == 2 * 2
+
+
+@pytest.mark.parametrize("attempts", ["0", "21", "-3"])
+def test_attempts_out_of_range_is_a_usage_error(
+    cli_fake: tuple[FakeConnect, str, list[str]], attempts: str
+) -> None:
+    """--attempts outside 1-20: exit 2, the option named, and nothing sent."""
+    fake, instance_id, _ = cli_fake
+    fake.clear_requests()
+    code, out, err = run(
+        fake, "current", "CONTACTS_IN_QUEUE", "--instance-id", instance_id, "--all-queues",
+        "--attempts", attempts,
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert f"--attempts: {attempts}; give 1 to 20" in err
+    assert fake.requests == []
 
 
 def test_no_credentials_is_explained(

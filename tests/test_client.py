@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import anyio
 import botocore.exceptions
 import pytest
+from aiobotocore.session import AioSession
 
 from aioconnectmetrics import (
     ConnectMetrics,
@@ -19,6 +21,7 @@ from aioconnectmetrics import (
     ServiceUnavailableError,
     SnapshotSpreadError,
 )
+from aioconnectmetrics._transport import new_session
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
@@ -282,7 +285,7 @@ async def test_partial_failure_carries_what_succeeded(fake: FakeConnect, instanc
     fake.inject_fault(
         "error", when=lambda p: queues[150] in p.get("Filters", {}).get("Queues", [])
     )
-    async with fake.metrics_client(instance_id) as cm:
+    async with fake.metrics_client(instance_id, retry=FAST) as cm:
         with pytest.raises(PartialResultError) as info:
             await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues, groupings=["QUEUE"])
         partial = await cm.get_current_metrics(
@@ -366,3 +369,22 @@ async def test_stats_count_calls_pages_and_batches(fake: FakeConnect, instance_i
         stats = cm.stats
     assert (stats.calls, stats.pages, stats.batches, stats.restarts) == (2, 2, 2, 0)
     assert stats.errors == {}
+
+
+async def test_sessions_the_library_makes_parse_botocores_data_once(
+    fake: FakeConnect, instance_id: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One botocore data loader per data path for the library's sessions; yours is yours."""
+    one, two = new_session(), new_session()
+    assert one is not two
+    shared = one.get_component("data_loader")
+    assert two.get_component("data_loader") is shared
+    mine = AioSession()
+    async with fake.metrics_client(instance_id, session=mine) as cm:
+        await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=fake.add_queues(instance_id, 1))
+    assert mine.get_component("data_loader") is not shared
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    elsewhere = new_session().get_component("data_loader")
+    assert elsewhere is not shared
+    assert str(tmp_path) in elsewhere.search_paths
+    assert new_session().get_component("data_loader") is elsewhere

@@ -20,6 +20,7 @@ from aiohttp import web
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
+from aioconnectmetrics import RetryPolicy
 from aioconnectmetrics.prometheus import (
     CONTENT_TYPE_LATEST,
     Exporter,
@@ -172,7 +173,8 @@ async def test_a_failed_refresh_keeps_the_last_answer(
 ) -> None:
     """The service fails: the scrape has the last values, a failure count and a log line."""
     fake, clock, instance_id = exporter_fake
-    async with fake.metrics_client(instance_id) as cm:
+    retry = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)  # fails for good soon
+    async with fake.metrics_client(instance_id, retry=retry) as cm:
         exporter = Exporter(cm, METRICS, groupings=["QUEUE"], summary=False)
         first = samples((await exporter.render()).decode())
         fake.inject_fault("error", operation="GetCurrentMetricData")

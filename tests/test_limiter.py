@@ -490,7 +490,7 @@ async def test_departures_include_the_connection_set_up() -> None:
 
     Against the fake over HTTPS, each new connection's handshake answered 0.25 s late:
     the limiter's idea of where the service's refill started is the earliest departure,
-    after the handshake, and within the moment the fake saw that request arrive.
+    after the handshake, and no later than the moment the fake saw a request arrive.
 
     12 batches: the burst of 8 on new connections, then 4 more, so the bucket is not
     full again before the departures are told (then the start would not matter).
@@ -516,7 +516,11 @@ async def test_departures_include_the_connection_set_up() -> None:
     assert len(arrivals) >= 12  # a retried 429 arrives twice
     assert fake.connections_set_up >= 8
     assert departure - started >= 0.25 * 0.9  # the handshake came first
-    assert min(arrivals) - 0.05 <= departure <= min(arrivals)
+    # The fake reads its clock in its own threads, whose turns a loaded machine delays
+    # (the first arrival seen 0.1-0.2 s after its departure with a busy CPU, and once
+    # 6 ms before the departure told): 20 ms of scheduling allowed after the arrival.
+    # Before it, the handshake bound above is the one that matters.
+    assert departure <= min(arrivals) + 0.02
 
 
 async def test_replicas_share_what_they_learn(redis_url: str) -> None:

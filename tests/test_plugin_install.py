@@ -46,9 +46,14 @@ def _bare_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built = run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", where, ROOT)
     assert built.returncode == 0, built.stderr
     (wheel,) = where.glob("aioconnectmetrics-*.whl")
-    venv.create(where / "env", with_pip=True)
+    # No pip of its own (ensurepip costs seconds): this pip installs into it, and
+    # without compiling botocore's thousands of modules, which a first import does.
+    venv.create(where / "env", with_pip=False)
     python = where / "env" / "bin" / "python"
-    installed = run(python, "-m", "pip", "install", "-q", wheel, "pytest")
+    installed = run(
+        sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-compile",
+        wheel, "pytest",
+    )  # fmt: skip
     assert installed.returncode == 0, installed.stderr
     return python
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import anyio
 import pytest
+from aiobotocore.session import AioSession
 
 from aioconnectmetrics import (
     ConnectMetrics,
     DeadlineExceededError,
+    MetricsResult,
     PartialResultError,
     RateLimiter,
     ResourceNotFoundError,
@@ -21,7 +23,9 @@ from aioconnectmetrics import (
 )
 from aioconnectmetrics.testing import FakeConnect, RecordedRequest
 
+from .conftest import NOW
 from .truth import assert_matches_truth, current_truth
+from .virtual_time import VirtualTime
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 
@@ -45,14 +49,42 @@ def open_connections(cm: ConnectMetrics) -> int:
 
 
 async def test_5000_queues_under_the_quota() -> None:
-    """50 batches with the service's quotas on: no error, few 429s, no window over the quota."""
-    with FakeConnect(latency=0.01) as fake:
+    """50 batches with the service's quotas on: no error, few 429s, no window over the quota.
+
+    On virtual time, shared by the limiter and the fake's quota: the limiter's waits
+    move the clock, and it stands still while a request is on the wire (counted through
+    botocore's own events), so each request reaches the fake at its grant's moment.
+    Deterministic, and about a second instead of the quota's ten.
+    """
+    vt = VirtualTime()  # from 0: the limiter's arithmetic wants a monotonic clock's values
+    limiter = RateLimiter(clock=vt.clock, sleep=vt.sleep)
+    session = AioSession()
+
+    def sent(**_: Any) -> None:
+        vt.io += 1
+
+    def answered(**_: Any) -> None:
+        vt.io -= 1
+
+    session.register("before-send.connect.GetCurrentMetricData", sent)
+    session.register("needs-retry.connect.GetCurrentMetricData", answered)
+    with FakeConnect(latency=0.01, clock=lambda: NOW + vt.now) as fake:
         instance_id = fake.add_instance()
         queues = fake.add_queues(instance_id, 5000)
-        async with fake.metrics_client(instance_id) as cm:
-            result = await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues)
+        async with fake.metrics_client(instance_id, limiter=limiter, session=session) as cm:
+            answers: list[MetricsResult] = []
+
+            async def ask() -> None:
+                answers.append(await cm.get_current_metrics(["CONTACTS_IN_QUEUE"], queues=queues))
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(ask)
+                while not answers:
+                    await vt.drive()
+                    await anyio.sleep(0.001)  # a task between two awaits: let it on
             stats = cm.stats
         metric_requests = [r for r in fake.requests if r.operation == "GetCurrentMetricData"]
+    [result] = answers
     assert result.batches == 50
     assert result.summary is not None
     assert stats.throttles <= 2
@@ -61,6 +93,8 @@ async def test_5000_queues_under_the_quota() -> None:
     # After the burst of 8 has been spent (8 / 5 per second), at most 5 per second (+1
     # for a window that catches both ends of the refill).
     assert busiest_window(metric_requests, after=first + 1.6) <= 6
+    # The pace itself: 42 requests after the burst at 5 a second (virtual), no faster.
+    assert max(r.time for r in metric_requests) - first >= (50 - 8) / 5 - 0.01
 
 
 async def test_clients_sharing_a_limiter_share_the_quota() -> None:

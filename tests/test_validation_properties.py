@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import anyio
+import attrs
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aioconnectmetrics import ConnectMetricsError, InvalidRequestError, Metric
+from aioconnectmetrics import ConnectMetrics, ConnectMetricsError, InvalidRequestError, Metric
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
@@ -102,35 +103,53 @@ FIELD_SETTINGS = settings(
 )
 
 
+@attrs.frozen
+class Served:
+    """One fake and one open client for a module's examples, in one event loop.
+
+    The examples run in the loop of a blocking portal; the client was entered (and is
+    left) in one task of it, as a service's client is: opening one per example (STS,
+    a session, a connection) was most of the time these tests took.
+    """
+
+    fake: FakeConnect
+    instance_id: str
+    portal: BlockingPortal
+    cm: ConnectMetrics
+
+
 @pytest.fixture(name="served", scope="module")
-def _served() -> Iterator[tuple[FakeConnect, str]]:
+def _served() -> Iterator[Served]:
     with FakeConnect(clock=ManualClock(NOW), quotas=None, seed=3) as fake:
         instance_id = fake.add_instance()
         fake.add_queues(instance_id, 2)
-        yield fake, instance_id
+        with start_blocking_portal() as portal:
+            client = fake.metrics_client(instance_id, cache=None)
+            with portal.wrap_async_context_manager(client) as cm:
+                yield Served(fake, instance_id, portal, cm)
 
 
-def _call(fake: FakeConnect, instance_id: str, call: str, kwargs: dict[str, Any]) -> None:
+def _call(served: Served, call: str, kwargs: dict[str, Any]) -> None:
     """Make the call; check what came back against the contract."""
+    fake, cm = served.fake, served.cm
 
     async def run() -> InvalidRequestError | None:
         fake.clear_requests()
-        async with fake.metrics_client(instance_id) as cm:
-            try:
-                if call in ("get_current_metrics", "get_historical_metrics"):
-                    metrics = kwargs.pop("metrics")
-                    await getattr(cm, call)(metrics, **kwargs)
-                else:
-                    await getattr(cm.boto, call)(**kwargs)
-            except InvalidRequestError as error:
-                return error
-            except ConnectMetricsError:
-                # The service's own refusal of a request we could not check locally
-                # (an unknown queue, say): it reached the service, as it must.
-                return None
+        try:
+            if call in ("get_current_metrics", "get_historical_metrics"):
+                metrics = kwargs.pop("metrics")
+                await getattr(cm, call)(metrics, **kwargs)
+            else:
+                await getattr(cm.boto, call)(**kwargs)
+        except InvalidRequestError as error:
+            return error
+        except ConnectMetricsError:
+            # The service's own refusal of a request we could not check locally
+            # (an unknown queue, say): it reached the service, as it must.
+            return None
         return None
 
-    error = anyio.run(run)
+    error = served.portal.call(run)
     if error is not None:
         assert isinstance(error, ValueError)
         assert isinstance(error, ConnectMetricsError)
@@ -141,11 +160,9 @@ def _call(fake: FakeConnect, instance_id: str, call: str, kwargs: dict[str, Any]
 @pytest.mark.parametrize("call", list(CALLS))
 @FIELD_SETTINGS
 @given(data=st.data())
-def test_any_value_for_any_parameter(
-    served: tuple[FakeConnect, str], call: str, data: st.DataObject
-) -> None:
+def test_any_value_for_any_parameter(served: Served, call: str, data: st.DataObject) -> None:
     """One parameter at a time gets an arbitrary value."""
-    fake, instance_id = served
+    instance_id = served.instance_id
     base = dict(CALLS[call])
     if call in ("get_current_metric_data", "get_metric_data"):
         base["InstanceId"] = instance_id
@@ -160,26 +177,24 @@ def test_any_value_for_any_parameter(
         base["Filters"] = {**base["Filters"], name.split(".", 1)[1]: value}
     else:
         base[name] = value
-    _call(fake, instance_id, call, base)
+    _call(served, call, base)
 
 
 @pytest.mark.parametrize("call", ["get_current_metric_data", "get_metric_data"])
 @FIELD_SETTINGS
 @given(name=st.text(min_size=1, max_size=12), value=st.text(min_size=6, max_size=20))
 def test_an_unknown_name_never_repeats_its_value(
-    served: tuple[FakeConnect, str], call: str, name: str, value: str
+    served: Served, call: str, name: str, value: str
 ) -> None:
     """Whatever the unknown name, the error names it and does not repeat the value."""
-    fake, instance_id = served
-    kwargs = {**CALLS[call], "InstanceId": instance_id}
+    kwargs = {**CALLS[call], "InstanceId": served.instance_id}
     if name in kwargs or name == "NextToken":
         return
 
     async def run() -> None:
-        async with fake.metrics_client(instance_id) as cm:
-            with pytest.raises(InvalidRequestError) as info:
-                await getattr(cm.boto, call)(**kwargs, **{name: value})
+        with pytest.raises(InvalidRequestError) as info:
+            await getattr(served.cm.boto, call)(**kwargs, **{name: value})
         assert info.value.field == name
         assert value not in str(info.value).replace(name, "")
 
-    anyio.run(run)
+    served.portal.call(run)

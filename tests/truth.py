@@ -11,6 +11,7 @@ import pytest
 from aioconnectmetrics import Metric, MetricsResult
 from aioconnectmetrics.testing import FakeConnect
 from aioconnectmetrics.testing._metrics_v2 import V2_SIMULATED
+from aioconnectmetrics.testing._sim_history import contacts_between, historical_rows
 
 Key = tuple[str | None, str | None, str | None]
 ALL_CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
@@ -48,7 +49,8 @@ def historical_truth(
     channels: Sequence[str] | None = None,
     groupings: Sequence[str] = (),
 ) -> dict[Key, dict[str, float | None]]:
-    rows = fake.centre(instance_id).historical_rows(
+    rows = historical_rows(
+        fake.centre(instance_id),
         queue_ids=queues,
         channels=channels or ALL_CHANNELS,
         groupings=groupings,
@@ -110,7 +112,9 @@ def v2_truth(
     step = period or (last - first)
     centre = fake.centre(instance_id)
     groups: dict[V2Key, list[Any]] = {}
-    for contact in centre.contacts_between(queues, ALL_CHANNELS, first, last, fake.clock()):
+    for contact in contacts_between(
+        centre, queues, ALL_CHANNELS, start=first, end=last, now=fake.clock()
+    ):
         dims: list[tuple[str, str]] = []
         if "QUEUE" in groupings:
             dims += [

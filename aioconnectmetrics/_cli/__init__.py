@@ -28,6 +28,7 @@ from .._errors import (
     InvalidRequestError,
 )
 from .._result import PartialResultError
+from .._retry import RetryPolicy
 from .export import add_parser as add_export_parser
 from .export import run_export
 from .output import agents, listing, render
@@ -39,6 +40,8 @@ _T = TypeVar("_T")
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 _DURATION = re.compile(r"^(\d+)([mhd])$")
 _SECONDS = {"m": 60, "h": 3600, "d": 86_400}
+#: The most HTTP attempts per request `--attempts` takes (the default policy has 8).
+MAX_ATTEMPTS = 20
 
 
 class _UsageError(Exception):
@@ -111,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--profile", help="an AWS profile of your shared config")
     common.add_argument("--region", help="the AWS region (default: from the AWS config)")
     common.add_argument("--endpoint-url", help="another endpoint, such as a fake service")
+    common.add_argument(
+        "--attempts",
+        type=int,
+        default=None,
+        help=f"HTTP attempts per request, retries included (1 to {MAX_ATTEMPTS}; default 8)",
+    )
     common.add_argument(
         "--format",
         choices=("table", "json", "csv"),
@@ -213,6 +222,8 @@ def _client(
     args: argparse.Namespace, on_progress: Callable[[int, int], None] | None, **options: Any
 ) -> ConnectMetrics:
     session = AioSession(profile=args.profile) if args.profile else None
+    if args.attempts is not None:
+        options.setdefault("retry", RetryPolicy(attempts=args.attempts))
     return ConnectMetrics(
         args.instance_id,
         region_name=args.region,
@@ -253,6 +264,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "fake":
         return await _fake(args, out)
     fmt = args.format or ("table" if out.isatty() else "json")
+    if args.attempts is not None and not 1 <= args.attempts <= MAX_ATTEMPTS:
+        raise _UsageError(f"--attempts: {args.attempts}; give 1 to {MAX_ATTEMPTS}")
     if not args.instance_id:
         raise _UsageError(
             "--instance-id: give the Connect instance ID (or set $AIOCONNECTMETRICS_INSTANCE_ID)"

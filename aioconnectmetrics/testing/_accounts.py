@@ -47,6 +47,14 @@ class FakeCredentials:
         }
 
 
+def dummy_keys(access_key: str) -> dict[str, Any]:
+    """Keys the fake did not make: `access_key` (an account of its own) and any secret."""
+    return {
+        "aws_access_key_id": access_key,
+        "aws_secret_access_key": "testing-secret",
+    }
+
+
 class Accounts:
     """The fake's accounts and the keys in them (thread-safe: the server's threads read)."""
 

@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
-import json
+import functools
 import math
 import random
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs
 
 import anyio.to_thread
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
 from moto.connect.models import connect_backends
 
-from .._catalog import CHANNELS
 from .._client import ConnectMetrics
-from ._accounts import FakeCredentials, caller_identity_xml, signature_matches, sts_error_xml
-from ._faults import FAULT_KINDS, FaultRule, ServiceError, delay
+from .._transport import new_session
+from ._accounts import FakeCredentials, dummy_keys
+from ._faults import FaultRule
+from ._layouts import departments, spread
 from ._quota import OtherConsumer
 from ._records import PopulatedCentre, RecordedRequest
-from ._server import _CREDENTIAL, error_response, serve, shut_down
+from ._server import Listener
 from ._service import DEFAULT_QUOTAS, ConnectService
-from ._sim import AGENT_STATUSES, Contact, ContactCentre, WaitingContacts
-from ._tls import Certificate
+from ._sim import Contact, ContactCentre, WaitingContacts
 
 _ACCOUNT_ID = "123456789012"
 
@@ -81,13 +77,11 @@ class FakeConnect:
         port: int = 0,
     ) -> None:
         self.seed = seed
-        self._host, self._wanted_port = host, port
         self.clock: Callable[[], float] = clock or time.time
         self.region_name = region_name
         self.latency = latency
         self.connection_setup = connection_setup
         self.tls = tls
-        self._certificate: Certificate | None = None
         self.service = ConnectService(
             account_id=_ACCOUNT_ID,
             clock=self.clock,
@@ -96,43 +90,26 @@ class FakeConnect:
             seed=seed,
             omit_empty_rows=omit_empty_rows,
         )
-        #: The connections (sockets) that have had their first request.
-        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()  # had a first request
         #: STS ``GetCallerIdentity`` requests answered (see `add_account`).
         self.sts_calls = 0
-        #: How many connections paid the set-up time (with `connection_setup` on), or
-        #: with `tls`, how many handshakes the server answered.
+        #: Connections that paid `connection_setup` (with `tls`: handshakes answered).
         self.connections_set_up = 0
         self._setup_rng = random.Random(f"setup:{seed}")
         self.requests: list[RecordedRequest] = []
         self._hooks: list[Callable[[str, Mapping[str, Any]], None]] = []
         self._latency_rng = random.Random(f"latency:{seed}")
-        self._server: Any = None
-        self._port: int | None = None
+        self._listener = Listener(host, port, tls=tls)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         """Start the server (`host`, `port`: by default 127.0.0.1 and a free port)."""
-        if self._server is not None:
-            raise RuntimeError("FakeConnect is already running")
-        context = None
-        if self.tls:
-            self._certificate = Certificate()
-            context = self._certificate.server_context()
-        try:
-            self._server, self._port = serve(self, self._host, self._wanted_port, context)
-        except BaseException:
-            self._remove_certificate()
-            raise
+        self._listener.open(self)
 
     def stop(self) -> None:
         """Stop the server and remove what this fake created in moto."""
-        if self._server is None:
+        if not self._listener.close():
             return
-        shut_down(self._server, self._port)
-        self._server = None
-        self._port = None
-        self._remove_certificate()
         backend = self._moto_backend()
         for instance_id in list(self.service.instances):
             with contextlib.suppress(Exception):
@@ -150,11 +127,6 @@ class FakeConnect:
     ) -> None:
         self.stop()
 
-    def _remove_certificate(self) -> None:
-        if self._certificate is not None:
-            self._certificate.remove()
-            self._certificate = None
-
     async def __aenter__(self) -> FakeConnect:
         await anyio.to_thread.run_sync(self.start)
         return self
@@ -170,17 +142,12 @@ class FakeConnect:
     @property
     def endpoint_url(self) -> str:
         """The URL to give aiobotocore or boto3 as ``endpoint_url``."""
-        if self._port is None:
-            raise RuntimeError("FakeConnect is not running")
-        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host  # noqa: S104
-        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
+        return self._listener.endpoint_url
 
     @property
     def ca_bundle(self) -> str | None:
         """With `tls`, the certificate to verify the fake against (``verify=``); else None."""
-        if self._port is None:
-            raise RuntimeError("FakeConnect is not running")
-        return self._certificate.ca_bundle if self._certificate is not None else None
+        return self._listener.ca_bundle
 
     def client(
         self, *, region_name: str | None = None, access_key: str = "testing", **config: Any
@@ -191,12 +158,11 @@ class FakeConnect:
         botocore's retries set to one attempt; ``config`` goes to `AioConfig`.
         """
         config.setdefault("retries", {"total_max_attempts": 1})
-        return get_session().create_client(
+        return new_session().create_client(
             "connect",
             region_name=region_name or self.region_name,
             endpoint_url=self.endpoint_url,
-            aws_access_key_id=access_key,
-            aws_secret_access_key="testing-secret",  # noqa: S106 - a dummy for the fake
+            **dummy_keys(access_key),
             verify=self.ca_bundle,
             config=AioConfig(**config),
         )
@@ -215,14 +181,7 @@ class FakeConnect:
         kwargs.setdefault("clock", self.clock)
         if self.tls:
             kwargs.setdefault("verify", self.ca_bundle)
-        keys: dict[str, Any] = (
-            credentials.as_kwargs()
-            if credentials is not None
-            else {
-                "aws_access_key_id": access_key,
-                "aws_secret_access_key": "testing-secret",
-            }
-        )
+        keys = credentials.as_kwargs() if credentials is not None else dummy_keys(access_key)
         return ConnectMetrics(instance_id, endpoint_url=self.endpoint_url, **keys, **kwargs)
 
     # -- accounts and keys -------------------------------------------------------------
@@ -268,15 +227,9 @@ class FakeConnect:
             instance_alias=alias,
         )
         with self.service.lock:
-            centre = ContactCentre(
-                created["Id"],
-                created["Arn"],
-                seed=self.seed,
-                ordinal=len(self.service.instances),
-                simulate=simulate,
-                traffic=traffic,
+            self.service.add_instance(
+                created["Id"], created["Arn"], self.region_name, simulate=simulate, traffic=traffic
             )
-            self.service.instances[created["Id"]] = (self.region_name, centre)
         return str(created["Id"])
 
     def centre(self, instance_id: str) -> ContactCentre:
@@ -296,13 +249,8 @@ class FakeConnect:
             raise ValueError(f"queue_type must be STANDARD or AGENT, got {queue_type!r}")
         chosen = list(channels) if channels is not None else None
         with self.service.lock:
-            centre = self.centre(instance_id)
-            return [
-                centre.add_queue(
-                    queue_type=queue_type, channels=chosen, created_at=self.clock()
-                ).id
-                for _ in range(n)
-            ]
+            add = functools.partial(self.centre(instance_id).add_queue, created_at=self.clock())
+            return [add(queue_type=queue_type, channels=chosen).id for _ in range(n)]
 
     def add_routing_profile(
         self,
@@ -313,10 +261,8 @@ class FakeConnect:
     ) -> str:
         """Add a routing profile serving `queue_ids`; returns its ID."""
         with self.service.lock:
-            centre = self.centre(instance_id)
-            return centre.add_routing_profile(
-                queue_ids, concurrency=concurrency, created_at=self.clock()
-            ).id
+            add = self.centre(instance_id).add_routing_profile
+            return add(queue_ids, concurrency=concurrency, created_at=self.clock()).id
 
     def set_routing_profile_queues(
         self, instance_id: str, routing_profile_id: str, queue_ids: Sequence[str]
@@ -336,10 +282,8 @@ class FakeConnect:
     ) -> list[str]:
         """Add `n` agents to a routing profile (each with its own AGENT queue on request)."""
         with self.service.lock:
-            centre = self.centre(instance_id)
-            return [
-                centre.add_agent(routing_profile_id, agent_queue=agent_queues).id for _ in range(n)
-            ]
+            add = functools.partial(self.centre(instance_id).add_agent, agent_queue=agent_queues)
+            return [add(routing_profile_id).id for _ in range(n)]
 
     def populate(
         self,
@@ -361,61 +305,17 @@ class FakeConnect:
         serving 40% of the department's queues (every queue served by one at least),
         none outside it: profiles link queues only within a department.
         """
-        if layout not in ("spread", "departments"):
-            raise ValueError(f"layout must be 'spread' or 'departments', got {layout!r}")
+        if layout == "spread":
+            return spread(
+                self, instance_id, queues, profiles=profiles, agents=agents_per_profile,
+                agent_queues=agent_queues,
+            )  # fmt: skip
         if layout == "departments":
-            return self._departments(
-                instance_id, queues, department_size, agents_per_profile, agent_queues
-            )
-        queue_ids = self.add_queues(instance_id, queues)
-        rng = random.Random(f"populate:{self.seed}:{self.centre(instance_id).ordinal}")
-        profile_ids, agent_ids = [], []
-        for index in range(profiles if profiles is not None else max(1, queues // 4)):
-            # Each profile serves a run of neighbouring queues plus a few from anywhere.
-            base = (index * 4) % max(1, len(queue_ids))
-            served = {queue_ids[(base + k) % len(queue_ids)] for k in range(4)}
-            served.update(rng.sample(queue_ids, min(2, len(queue_ids))))
-            concurrency = {"VOICE": 1, "CHAT": 3} | ({"TASK": 2} if rng.random() < 0.4 else {})
-            rp_id = self.add_routing_profile(instance_id, sorted(served), concurrency=concurrency)
-            profile_ids.append(rp_id)
-            agent_ids += self.add_agents(
-                instance_id, rp_id, agents_per_profile, agent_queues=agent_queues
-            )
-        return PopulatedCentre(instance_id, tuple(queue_ids), tuple(profile_ids), tuple(agent_ids))
-
-    def _departments(
-        self,
-        instance_id: str,
-        queues: int,
-        size: int,
-        agents_per_profile: int,
-        agent_queues: bool,
-    ) -> PopulatedCentre:
-        if size < 1:
-            raise ValueError(f"department_size must be a whole number >= 1, got {size!r}")
-        queue_ids = self.add_queues(instance_id, queues)
-        rng = random.Random(f"departments:{self.seed}:{self.centre(instance_id).ordinal}")
-        profile_ids, agent_ids = [], []
-        for start in range(0, len(queue_ids), size):
-            department = queue_ids[start : start + size]
-            count = max(1, len(department) // 12)
-            served: list[set[str]] = [
-                set(rng.sample(department, max(1, round(0.4 * len(department)))))
-                for _ in range(count)
-            ]
-            for queue_id in department:
-                if not any(queue_id in mine for mine in served):
-                    rng.choice(served).add(queue_id)
-            for mine in served:
-                concurrency = {"VOICE": 1, "CHAT": 3} | ({"TASK": 2} if rng.random() < 0.4 else {})
-                rp_id = self.add_routing_profile(
-                    instance_id, sorted(mine, key=department.index), concurrency=concurrency
-                )
-                profile_ids.append(rp_id)
-                agent_ids += self.add_agents(
-                    instance_id, rp_id, agents_per_profile, agent_queues=agent_queues
-                )
-        return PopulatedCentre(instance_id, tuple(queue_ids), tuple(profile_ids), tuple(agent_ids))
+            return departments(
+                self, instance_id, queues, size=department_size, agents=agents_per_profile,
+                agent_queues=agent_queues,
+            )  # fmt: skip
+        raise ValueError(f"layout must be 'spread' or 'departments', got {layout!r}")
 
     # -- setting exact state ---------------------------------------------------------
     def set_waiting(
@@ -430,24 +330,16 @@ class FakeConnect:
         estimated_wait: float | None = None,
     ) -> None:
         """Fix the contacts waiting in a queue on a channel (for every later snapshot)."""
-        if channel not in CHANNELS:
-            raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
+        waiting = WaitingContacts(in_queue, float(oldest_age), scheduled, estimated_wait)
         with self.service.lock:
-            self.centre(instance_id).waiting_overrides[(queue_id, channel)] = WaitingContacts(
-                in_queue, float(oldest_age), scheduled, estimated_wait
-            )
+            self.centre(instance_id).set_waiting(queue_id, channel, waiting)
 
     def set_agent_status(
         self, instance_id: str, agent_id: str, status: str, *, channel: str | None = None
     ) -> None:
         """Fix an agent's status (and, for ON_CONTACT, the channel of its contact)."""
-        if status not in AGENT_STATUSES:
-            raise ValueError(f"status must be one of {AGENT_STATUSES}, got {status!r}")
         with self.service.lock:
-            centre = self.centre(instance_id)
-            if status == "ON_CONTACT" and channel is None:
-                channel = centre.agent_channels(centre.agents[agent_id])[0]
-            centre.status_overrides[agent_id] = (status, channel)
+            self.centre(instance_id).set_status(agent_id, status, channel)
 
     def add_contact(
         self, instance_id: str, queue_id: str, channel: str, at: datetime | float, **fields: Any
@@ -461,8 +353,7 @@ class FakeConnect:
 
     def snapshot_time(self) -> float:
         """The `DataSnapshotTime` (epoch seconds) a real-time request would get now."""
-        interval = self.service.snapshot_interval
-        return self.service.snapshot_index(self.clock()) * interval
+        return self.service.snapshot_index(self.clock()) * self.service.snapshot_interval
 
     # -- other callers of the same quota ----------------------------------------------
     def add_other_consumer(
@@ -488,16 +379,10 @@ class FakeConnect:
         empty as soon as a token is there: it leaves exactly ``quota - rate``. Returns
         the consumer (`admitted`, `throttled`); `remove_other_consumer` stops it.
         """
-        if self.service.quotas is None or operation not in self.service.quotas:
-            raise ValueError(f"operation {operation!r} has no quota in this fake")
         consumer = OtherConsumer(
-            rate,
-            burst,
-            math.nan if start is None else start,
-            math.inf if stop is None else stop,
-            delay=delay,
-            duration=math.inf if duration is None else duration,
-        )
+            rate, burst, math.nan if start is None else start, math.inf if stop is None else stop,
+            delay=delay, duration=math.inf if duration is None else duration,
+        )  # fmt: skip
         with self.service.lock:
             self.service.add_other(
                 consumer, operation, access_key, region_name or self.region_name
@@ -531,11 +416,7 @@ class FakeConnect:
         counted per operation); `when` looks at the request parameters; `probability`
         draws from the fake's seeded generator. Returns the rule, for `remove_fault`.
         """
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"kind must be one of {FAULT_KINDS}, got {kind!r}")
-        rule = FaultRule(
-            kind, probability, operation, when, frozenset(at) if at is not None else None
-        )
+        rule = FaultRule(kind, probability, operation, when, None if at is None else frozenset(at))
         with self.service.lock:
             self.service.faults.append(rule)
         return rule
@@ -566,96 +447,3 @@ class FakeConnect:
         """Empty the request log."""
         with self.service.lock:
             self.requests.clear()
-
-    # -- HTTP (called by `_server.py`, in the server's threads) ------------------------
-    def _respond(
-        self,
-        operation: str,
-        instance_id: str,
-        region: str,
-        access_key: str,
-        params: dict[str, Any],
-        *,
-        connection: object = None,
-    ) -> tuple[int, dict[str, str], str, str | None]:
-        if connection is not None and self.connection_setup and not self.tls:
-            with self.service.lock:
-                new = connection not in self._connections
-                self._connections.add(connection)
-                self.connections_set_up += new
-                seconds = _draw(self.connection_setup, self._setup_rng) if new else 0.0
-            # The handshake comes before the request reaches the service (and its quota).
-            delay(seconds, self._setup_rng)
-        for hook in list(self._hooks):
-            hook(operation, params)
-        with self.service.lock:
-            arrived = self.clock()
-        try:
-            with self.service.lock:
-                self.service.admit(operation, access_key, region)
-                fault = self.service.pick_fault(operation, params)
-            delay(self.latency, self._latency_rng)
-            with self.service.lock:
-                body = self.service.handle(operation, instance_id, region, params, fault=fault)
-            status, headers, text = 200, {"Content-Type": "application/json"}, json.dumps(body)
-            code = None
-        except ServiceError as exc:
-            status, headers, text = error_response(exc)
-            code = "drop" if exc.dropped else exc.code
-        error = None if status == 200 else code
-        record = RecordedRequest(
-            operation, instance_id, params, status, error, arrived, access_key, region
-        )
-        with self.service.lock:
-            self.requests.append(record)
-        return status, headers, text, code
-
-    def _sts(self, request: Any) -> tuple[int, dict[str, str], str] | None:
-        """STS ``GetCallerIdentity`` from the fake's accounts; anything else is moto's.
-
-        A key the fake made is checked (its signature and session token): a wrong
-        secret gets ``SignatureDoesNotMatch``. A key it did not make is an account of
-        its own, answered unchecked (the fake cannot know its secret), with a made-up
-        12-digit account and a user named after the key.
-        """
-        form = parse_qs((request.get_data() or b"").decode())
-        if form.get("Action") != ["GetCallerIdentity"]:
-            return None
-        request_id = str(uuid.uuid4())
-        headers = {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}
-        credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
-        if credential is None:
-            body = sts_error_xml(
-                "MissingAuthenticationToken", "Request is missing a signature", request_id
-            )
-            return 403, headers, body
-        access_key = credential.group(1)
-        with self.service.lock:
-            self.sts_calls += 1
-        known = self.service.accounts.get(access_key)
-        if known is None:
-            account = f"{int(hashlib.sha256(access_key.encode()).hexdigest(), 16) % 10**12:012d}"
-            who = {
-                "account": account,
-                "arn": f"arn:aws:iam::{account}:user/{access_key}",
-                "user_id": "AIDA" + access_key.upper()[:16],
-            }
-        elif not signature_matches(known, request):
-            message = (
-                "The request signature we calculated does not match the signature you provided."
-            )
-            return 403, headers, sts_error_xml("SignatureDoesNotMatch", message, request_id)
-        else:
-            who = {"account": known.account, "arn": known.arn, "user_id": known.user_id}
-        return 200, headers, caller_identity_xml(who, request_id)
-
-    def _handshake_delay(self) -> float:
-        """A new TLS connection: its set-up time (counted in `connections_set_up`)."""
-        with self.service.lock:
-            self.connections_set_up += 1
-            return _draw(self.connection_setup, self._setup_rng) if self.connection_setup else 0.0
-
-
-def _draw(seconds: float | tuple[float, float], rng: random.Random) -> float:
-    """A fixed delay, or one drawn from a (low, high) range."""
-    return rng.uniform(*seconds) if isinstance(seconds, tuple) else seconds

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+
+#: The access key and region of a request, from its SigV4 ``Authorization`` header.
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
 
 
 class ServiceError(Exception):
@@ -71,6 +76,10 @@ class FaultRule:
     when: Callable[[Mapping[str, Any]], bool] | None = None
     at: frozenset[int] | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS}, got {self.kind!r}")
+
     def applies(self, operation: str, params: Mapping[str, Any], number: int, draw: float) -> bool:
         """Whether this rule fires for request `number` (1-based, per operation)."""
         if self.operation is not None and self.operation != operation:
@@ -80,3 +89,9 @@ class FaultRule:
         if self.when is not None and not self.when(params):
             return False
         return draw < self.probability
+
+
+def error_response(exc: ServiceError) -> tuple[int, dict[str, str], str]:
+    """The rest-json error response botocore expects."""
+    body = json.dumps({"message": exc.message, "Message": exc.message})
+    return exc.status, {"x-amzn-ErrorType": exc.code, "Content-Type": "application/json"}, body

@@ -33,6 +33,7 @@ from .._catalog import (
 from ._coverage import not_simulated
 from ._faults import invalid
 from ._sim import ContactCentre, RowKey
+from ._sim_history import historical_rows
 from ._userdata import agent_status_counts, status_resource
 
 _CURRENT_GROUPINGS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE", "AGENT_STATUS")
@@ -310,7 +311,8 @@ def historical(ask: Ask) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if sum(map(_check_historical_metric, metrics)) > MAX_SERVICE_LEVEL_METRICS:
         raise invalid("At most 20 SERVICE_LEVEL metrics are allowed")
     keys = [_metric_key(m) for m in metrics]
-    rows = ask.centre.historical_rows(
+    rows = historical_rows(
+        ask.centre,
         queue_ids=queue_ids,
         channels=channels,
         groupings=groupings,

@@ -28,6 +28,7 @@ from .._v2.request import months_before
 from ._coverage import not_simulated
 from ._faults import invalid
 from ._sim import Contact, ContactCentre, historical_value
+from ._sim_history import contacts_between
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:connect:([a-z0-9-]+):(\d{12}):instance/([A-Za-z0-9-]{1,100})$")
 _SIMULATED_KEYS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE", "AGENT", "INITIATION_METHOD")
@@ -252,7 +253,7 @@ def metric_data_v2(
     channels = sorted(wanted.get("CHANNEL", {"VOICE", "CHAT", "TASK", "EMAIL"}))
     step = INTERVALS[period][0] or (end - start)
     groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[Contact]] = {}
-    for contact in centre.contacts_between(queues, channels, start, end, now):
+    for contact in contacts_between(centre, queues, channels, start=start, end=end, now=now):
         agent = centre.agents.get(contact.agent_id or "")
         if "AGENT" in wanted and (agent is None or agent.id not in wanted["AGENT"]):
             continue

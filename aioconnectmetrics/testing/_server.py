@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from moto.connect import urls as moto_connect_urls
 from moto.moto_server.werkzeug_app import (
@@ -31,35 +31,9 @@ from moto.sts.responses import TokenResponse
 from werkzeug.serving import make_server
 from werkzeug.wsgi import LimitedStream
 
-from ._faults import ServiceError
-
-
-class Responder(Protocol):
-    """What the HTTP layer needs of a fake: its default region, and its answers."""
-
-    region_name: str
-
-    def _respond(
-        self,
-        operation: str,
-        instance_id: str,
-        region: str,
-        access_key: str,
-        params: dict[str, Any],
-        *,
-        connection: object = None,
-    ) -> tuple[int, dict[str, str], str, str | None]:
-        """Status, headers, body, and the error code (``"drop"``: close the connection).
-
-        `connection` is the request's socket: its first request pays the set-up time.
-        """
-
-    def _handshake_delay(self) -> float:
-        """Seconds a new TLS connection's handshake is answered late (its set-up)."""
-
-    def _sts(self, request: Any) -> tuple[int, dict[str, str], str] | None:
-        """An STS request's answer, or None to leave it to moto's STS."""
-
+from ._answers import Answering, answer_sts, handshake_delay, respond
+from ._faults import CREDENTIAL, ServiceError, error_response
+from ._tls import Certificate
 
 _ROUTES = {
     ("POST", "metrics/current"): "GetCurrentMetricData",
@@ -80,11 +54,12 @@ _PATH = re.compile(
     # These name their instance in the body (`_BODY_INSTANCE`), not the path.
     r"|^/(metrics/data|search-routing-profiles)$"
 )
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
 
+#: Seconds between the server thread's looks for a stop request (`shut_down` waits for one).
+SHUTDOWN_POLL = 0.02
 # Fakes by server port: moto's URL table is process-wide, so one route serves every
 # running fake and finds its own by the port the request arrived on.
-_RUNNING: dict[int, Responder] = {}
+_RUNNING: dict[int, Answering] = {}
 _RUNNING_LOCK = threading.Lock()
 
 
@@ -127,7 +102,7 @@ class _KeepAliveHandler(MotoRequestHandler):
         # in parallel, as the service's are), answered as late as the fake's set-up.
         if isinstance(self.request, ssl.SSLSocket):
             fake = _RUNNING.get(self.server.server_address[1])
-            delay = fake._handshake_delay() if fake is not None else 0.0
+            delay = handshake_delay(fake) if fake is not None else 0.0
             if delay > 0:
                 time.sleep(delay)
             try:
@@ -192,11 +167,13 @@ class _KeepAliveMotoServer(ThreadedMotoServer):
                 self._server.socket, server_side=True, do_handshake_on_connect=False
             )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        # socketserver looks for a shutdown between polls: at its default 0.5 s, stopping
+        # a fake took half a second (most of a short test's time).
+        self._server.serve_forever(poll_interval=SHUTDOWN_POLL)
 
 
 def serve(
-    fake: Responder, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    fake: Answering, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
 ) -> tuple[Any, int]:
     """Start a server for `fake` (port 0: a free one): the server, and its port.
 
@@ -241,7 +218,7 @@ def _install_routes() -> None:
             moto_connect_urls.url_paths["{0}/" + path + "/(?P<InstanceId>[^/]+)$"] = _dispatch
 
 
-def _fake_of(request: Any) -> Responder | None:
+def _fake_of(request: Any) -> Answering | None:
     """The running fake a request arrived at (by the server's port), or None."""
     port = int(request.environ.get("SERVER_PORT", 0))
     with _RUNNING_LOCK:
@@ -263,7 +240,7 @@ def _dispatch_sts(
     request: Any, full_url: str, headers: Mapping[str, str]
 ) -> tuple[int, dict[str, str], str]:
     fake = _fake_of(request)
-    answer = fake._sts(request) if fake is not None else None
+    answer = answer_sts(fake, request) if fake is not None else None
     if answer is not None:
         return answer
     return cast(
@@ -271,13 +248,7 @@ def _dispatch_sts(
     )
 
 
-def error_response(exc: ServiceError) -> tuple[int, dict[str, str], str]:
-    """The rest-json error response botocore expects."""
-    body = json.dumps({"message": exc.message, "Message": exc.message})
-    return exc.status, {"x-amzn-ErrorType": exc.code, "Content-Type": "application/json"}, body
-
-
-def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str]:
+def handle_http(fake: Answering, request: Any) -> tuple[int, dict[str, str], str]:
     """One HTTP request: the operation from its route, the caller from its signature."""
     match = _PATH.match(request.path)
     route = (match.group(1) or match.group(3)) if match else None
@@ -285,7 +256,7 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
     if match is None or operation is None:
         return error_response(ServiceError(404, "UnknownOperationException", "Unknown operation"))
     instance_id = match.group("instance") or ""  # `_BODY_INSTANCE`: by the service
-    credential = _CREDENTIAL.search(request.headers.get("Authorization", ""))
+    credential = CREDENTIAL.search(request.headers.get("Authorization", ""))
     access_key, region = credential.groups() if credential else ("anonymous", fake.region_name)
     if request.method == "GET":  # the listings: their parameters are in the query string
         params: dict[str, Any] = {"QueueTypes": request.args.getlist("queueTypes") or None}
@@ -297,8 +268,14 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
     else:
         params = json.loads(request.get_data() or b"{}")
     connection = request.environ.get("werkzeug.socket")
-    status, headers, body, code = fake._respond(
-        operation, instance_id, region, access_key, params, connection=connection
+    status, headers, body, code = respond(
+        fake,
+        operation,
+        instance_id,
+        region=region,
+        access_key=access_key,
+        params=params,
+        connection=connection,
     )
     # As the service does: every answer names its request (botocore's RequestId).
     headers = {**headers, "x-amzn-RequestId": str(uuid.uuid4())}
@@ -308,3 +285,56 @@ def handle_http(fake: Responder, request: Any) -> tuple[int, dict[str, str], str
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
     return status, headers, body
+
+
+class Listener:
+    """Where a fake listens: its server, its port and, with TLS, its certificate."""
+
+    def __init__(self, host: str, port: int, *, tls: bool) -> None:
+        self.host, self.wanted_port, self.tls = host, port, tls
+        self.server: Any = None
+        self.port: int | None = None
+        self.certificate: Certificate | None = None
+
+    def open(self, fake: Answering) -> None:
+        """Serve `fake` (a new certificate first, with TLS)."""
+        if self.server is not None:
+            raise RuntimeError("FakeConnect is already running")
+        context = None
+        if self.tls:
+            self.certificate = Certificate()
+            context = self.certificate.server_context()
+        try:
+            self.server, self.port = serve(fake, self.host, self.wanted_port, context)
+        except BaseException:
+            self._remove_certificate()
+            raise
+
+    def close(self) -> bool:
+        """Stop serving; whether it was serving."""
+        if self.server is None:
+            return False
+        shut_down(self.server, self.port)
+        self.server, self.port = None, None
+        self._remove_certificate()
+        return True
+
+    def _remove_certificate(self) -> None:
+        if self.certificate is not None:
+            self.certificate.remove()
+            self.certificate = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients reach the fake at."""
+        if self.port is None:
+            raise RuntimeError("FakeConnect is not running")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """With TLS, the certificate's file; else None."""
+        if self.port is None:
+            raise RuntimeError("FakeConnect is not running")
+        return self.certificate.ca_bundle if self.certificate is not None else None

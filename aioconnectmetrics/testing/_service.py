@@ -54,6 +54,7 @@ class ConnectService:
         omit_empty_rows: bool = False,
     ) -> None:
         self.account_id = account_id
+        self.seed = seed
         self.clock = clock
         self.snapshot_interval = snapshot_interval
         #: Leave out rows with no data for the asked metrics (see `FakeConnect`).
@@ -73,6 +74,22 @@ class ConnectService:
         self.accounts = Accounts()
 
     # -- admission: quotas and faults --------------------------------------------------
+
+    def add_instance(
+        self, instance_id: str, arn: str, region: str, *, simulate: bool, traffic: float
+    ) -> ContactCentre:
+        """A new instance's contact centre (seeded by the fake's seed and its ordinal)."""
+        centre = ContactCentre(
+            instance_id,
+            arn,
+            seed=self.seed,
+            ordinal=len(self.instances),
+            simulate=simulate,
+            traffic=traffic,
+        )
+        self.instances[instance_id] = (region, centre)
+        return centre
+
     def admit(self, operation: str, access_key: str, region: str) -> None:
         """Charge the quota for one request; raise `ThrottlingException` when empty."""
         if self.quotas is None or operation not in self.quotas:
@@ -101,6 +118,8 @@ class ConnectService:
 
         With a `start` of its own, it starts then instead.
         """
+        if self.quotas is None or operation not in self.quotas:
+            raise ValueError(f"operation {operation!r} has no quota in this fake")
         key = (self.accounts.account_of(access_key), region, operation)
         bucket = self._buckets.get(key)
         if bucket is None and math.isnan(other.start):

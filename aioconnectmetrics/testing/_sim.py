@@ -11,131 +11,35 @@ per-queue counts is larger, as with the real service.
 
 from __future__ import annotations
 
-import math
-import random
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
-import attrs
-
-from .._catalog import CHANNELS, INTERVAL_SECONDS
-
-AGENT_STATUSES = (
-    "AVAILABLE",
-    "ON_CONTACT",
-    "AFTER_CONTACT_WORK",
-    "NON_PRODUCTIVE",
-    "ERROR",
-    "OFFLINE",
+from .._catalog import CHANNELS
+from ._sim_model import (
+    AGENT_STATUSES,
+    DEFAULT_CONCURRENCY,
+    MEMO_SIZE,
+    STAFFED,
+    STATUS_WEIGHTS,
+    Agent,
+    Contact,
+    Queue,
+    RoutingProfile,
+    RowKey,
+    WaitingContacts,
+    historical_value,
+    seeded,
+    uuid_from,
 )
-_STATUS_WEIGHTS = (30, 40, 10, 10, 2, 8)
-_STAFFED = frozenset({"AVAILABLE", "ON_CONTACT", "AFTER_CONTACT_WORK", "ERROR"})
-_DEFAULT_CONCURRENCY = {"VOICE": 1, "CHAT": 3, "TASK": 2, "EMAIL": 1}
-INITIATIONS = ("INBOUND", "OUTBOUND", "CALLBACK", "API", "TRANSFER")
-OUTCOMES = ("HANDLED", "ABANDONED", "TRANSFERRED")
 
-_HOUR = 3600
-#: A row key: (queue id or None, channel or None, routing profile id or None).
-RowKey = tuple[str | None, str | None, str | None]
-
-
-@attrs.define
-class Queue:
-    """A queue of the simulated instance."""
-
-    id: str
-    arn: str
-    name: str
-    queue_type: str
-    channels: tuple[str, ...]
-    load: float
-    created_at: float
-
-
-@attrs.define
-class RoutingProfile:
-    """A routing profile: the queues and channels (with concurrency) its agents serve."""
-
-    id: str
-    arn: str
-    name: str
-    queue_ids: tuple[str, ...]
-    concurrency: dict[str, int]
-    #: When the profile was created or its queues last changed (its LastModifiedTime).
-    modified_at: float = 0.0
-
-
-@attrs.define
-class Agent:
-    """An agent, with one routing profile and (optionally) its own AGENT queue."""
-
-    id: str
-    routing_profile_id: str
-    agent_queue_id: str | None = None
-    #: The user's login name, as ListUsers gives it.
-    username: str = ""
-
-
-@attrs.frozen
-class Contact:
-    """One historical contact, counted in the interval in which it was enqueued."""
-
-    queue_id: str
-    channel: str
-    enqueued_at: float
-    initiation: str = "INBOUND"
-    outcome: str = "HANDLED"
-    queue_time: float = 30.0
-    interaction_time: float = 240.0
-    hold_time: float = 0.0
-    acw_time: float = 30.0
-    agent_id: str | None = None
-    consulted: bool = False
-    agent_hung_up_first: bool = False
-    hold_abandon: bool = False
-    transferred_in: bool = False
-    transferred_out: bool = False
-    transferred_in_from_queue: bool = False
-    transferred_out_from_queue: bool = False
-    missed: int = 0
-
-    @property
-    def handled(self) -> bool:
-        """Whether an agent handled the contact."""
-        return self.outcome == "HANDLED"
-
-    @property
-    def queued(self) -> bool:
-        """Whether the contact waited in the queue (outbound contacts do not)."""
-        return self.initiation != "OUTBOUND"
-
-    @property
-    def handle_time(self) -> float:
-        """Interaction, hold and after-contact work, as the service defines handle time."""
-        return self.interaction_time + self.hold_time + self.acw_time
-
-
-@attrs.frozen
-class WaitingContacts:
-    """Contacts waiting in one queue on one channel at one snapshot."""
-
-    in_queue: int
-    oldest_age: float
-    scheduled: int
-    estimated_wait: float | None
-
-
-def _rng(*parts: object) -> random.Random:
-    return random.Random(":".join(map(str, parts)))
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+__all__ = [
+    "AGENT_STATUSES",
+    "Agent",
+    "Contact",
+    "ContactCentre",
+    "RowKey",
+    "WaitingContacts",
+    "historical_value",
+]
 
 
 class ContactCentre:
@@ -167,9 +71,14 @@ class ContactCentre:
         self.status_overrides: dict[str, tuple[str, str | None]] = {}
         # Seeded by the instance's ordinal in its fake, not its (random) ID, so that one
         # seed always builds the same centre.
-        self._rng = _rng(seed, "centre", ordinal)
+        self._rng = seeded(seed, "centre", ordinal)
         self._agents_by_queue: dict[str, set[str]] | None = None
-        self._cells: dict[tuple[str, str, int], tuple[Contact, ...]] = {}
+        # Memos of the seeded draws (a `random.Random` seeded per agent or queue cell is
+        # most of what a request costs the fake): statuses by (agent, profile, minute),
+        # waiting contacts by (queue, channel, snapshot), forgotten when profiles change.
+        self._statuses: dict[tuple[str, str, int], tuple[str, str | None]] = {}
+        self._waiting: dict[tuple[str, str, int], WaitingContacts] = {}
+        self.cells: dict[tuple[str, str, int], tuple[Contact, ...]] = {}
 
     # -- building --------------------------------------------------------------------
     def add_queue(
@@ -181,7 +90,7 @@ class ContactCentre:
         created_at: float = 0.0,
     ) -> Queue:
         """Add a queue; channels default to VOICE plus a seeded subset of the others."""
-        queue_id = _uuid(self._rng)
+        queue_id = uuid_from(self._rng)
         if channels is None:
             channels = ["VOICE"] + [
                 ch
@@ -210,17 +119,17 @@ class ContactCentre:
     ) -> RoutingProfile:
         """Add a routing profile serving the given queues."""
         self._check_queues(queue_ids)
-        rp_id = _uuid(self._rng)
+        rp_id = uuid_from(self._rng)
         profile = RoutingProfile(
             id=rp_id,
             arn=f"{self.instance_arn}/routing-profile/{rp_id}",
             name=name or f"profile-{len(self.routing_profiles) + 1:04d}",
             queue_ids=tuple(queue_ids),
-            concurrency=dict(concurrency or _DEFAULT_CONCURRENCY),
+            concurrency=dict(concurrency or DEFAULT_CONCURRENCY),
             modified_at=created_at,
         )
         self.routing_profiles[rp_id] = profile
-        self._agents_by_queue = None
+        self._profiles_changed()
         return profile
 
     def set_profile_queues(
@@ -233,7 +142,7 @@ class ContactCentre:
         profile = self.routing_profiles[routing_profile_id]
         profile.queue_ids = tuple(queue_ids)
         profile.modified_at = at
-        self._agents_by_queue = None
+        self._profiles_changed()
 
     def _check_queues(self, queue_ids: Sequence[str]) -> None:
         for queue_id in queue_ids:
@@ -245,7 +154,7 @@ class ContactCentre:
         if routing_profile_id not in self.routing_profiles:
             raise KeyError(f"unknown routing profile {routing_profile_id!r}")
         agent = Agent(
-            id=_uuid(self._rng),
+            id=uuid_from(self._rng),
             routing_profile_id=routing_profile_id,
             username=f"agent{len(self.agents) + 1:05d}",
         )
@@ -255,8 +164,26 @@ class ContactCentre:
                 name=f"agent-{agent.id[:8]}", queue_type="AGENT", channels=profile.concurrency
             ).id
         self.agents[agent.id] = agent
-        self._agents_by_queue = None
+        self._profiles_changed()
         return agent
+
+    def _profiles_changed(self) -> None:
+        self._agents_by_queue = None
+        self._waiting.clear()  # whether a queue is served depends on the profiles
+
+    def set_waiting(self, queue_id: str, channel: str, waiting: WaitingContacts) -> None:
+        """Fix the contacts waiting in a queue on a channel (for every later snapshot)."""
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
+        self.waiting_overrides[(queue_id, channel)] = waiting
+
+    def set_status(self, agent_id: str, status: str, channel: str | None) -> None:
+        """Fix an agent's status (ON_CONTACT: on `channel`, default its profile's first)."""
+        if status not in AGENT_STATUSES:
+            raise ValueError(f"status must be one of {AGENT_STATUSES}, got {status!r}")
+        if status == "ON_CONTACT" and channel is None:
+            channel = self.agent_channels(self.agents[agent_id])[0]
+        self.status_overrides[agent_id] = (status, channel)
 
     def agent_queues(self, agent: Agent) -> tuple[str, ...]:
         """The queues an agent serves: its profile's, and its own AGENT queue."""
@@ -285,8 +212,17 @@ class ContactCentre:
             return override
         if not self.simulate:
             return WaitingContacts(0, 0.0, 0, None)
+        key = (queue_id, channel, snapshot)
+        known = self._waiting.get(key)
+        if known is None:
+            if len(self._waiting) >= MEMO_SIZE:
+                self._waiting.clear()
+            known = self._waiting[key] = self._draw_waiting(queue_id, channel, snapshot)
+        return known
+
+    def _draw_waiting(self, queue_id: str, channel: str, snapshot: int) -> WaitingContacts:
         queue = self.queues[queue_id]
-        rng = _rng(self.seed, "rt", queue_id, channel, snapshot)
+        rng = seeded(self.seed, "rt", queue_id, channel, snapshot)
         lam = queue.load * (1.0 if channel == "VOICE" else 0.5)
         count = min(int(rng.expovariate(1.0 / (2.0 * lam))), 25)
         oldest = float(rng.randint(1, 900)) if count else 0.0
@@ -307,10 +243,16 @@ class ContactCentre:
         if not self.simulate:
             return ("OFFLINE", None)
         # Statuses change about once a minute (every fourth 15-second snapshot).
-        rng = _rng(self.seed, "agent", agent_id, snapshot // 4)
-        status = rng.choices(AGENT_STATUSES, _STATUS_WEIGHTS)[0]
-        channel = rng.choice(self.agent_channels(agent)) if status == "ON_CONTACT" else None
-        return (status, channel)
+        key = (agent_id, agent.routing_profile_id, snapshot // 4)
+        known = self._statuses.get(key)
+        if known is None:
+            rng = seeded(self.seed, "agent", agent_id, snapshot // 4)
+            status = rng.choices(AGENT_STATUSES, STATUS_WEIGHTS)[0]
+            channel = rng.choice(self.agent_channels(agent)) if status == "ON_CONTACT" else None
+            if len(self._statuses) >= MEMO_SIZE:
+                self._statuses.clear()
+            known = self._statuses[key] = (status, channel)
+        return known
 
     def slots(self, agent: Agent, channel: str, snapshot: int) -> tuple[int, int]:
         """(active, available) contact slots of an agent on one channel."""
@@ -461,189 +403,6 @@ class ContactCentre:
             "AGENTS_NON_PRODUCTIVE": {"NON_PRODUCTIVE"},
             "AGENTS_AFTER_CONTACT_WORK": {"AFTER_CONTACT_WORK"},
             "AGENTS_ERROR": {"ERROR"},
-            "AGENTS_STAFFED": _STAFFED,
+            "AGENTS_STAFFED": STAFFED,
         }[name]
         return float(sum(1 for s, _ in statuses if s in wanted))
-
-    # -- historical state ------------------------------------------------------------
-    def _generated(self, queue: Queue, channel: str, hour: int) -> tuple[Contact, ...]:
-        """The generated contacts of one queue and channel in one hour (12 intervals)."""
-        cell = (queue.id, channel, hour)
-        cached = self._cells.get(cell)
-        if cached is not None:
-            return cached
-        rng = _rng(self.seed, "hist", queue.id, channel, hour)
-        serving = sorted(self.agents_by_queue().get(queue.id, ()))
-        per_hour = _HOUR // INTERVAL_SECONDS
-        mean = 3.0 * queue.load * self.traffic
-        counts = (
-            [min(int(rng.expovariate(1.0 / mean)), 20) for _ in range(per_hour)]
-            if mean > 0
-            else [0] * per_hour
-        )
-        result = tuple(
-            self._contact(rng, queue, channel, hour * per_hour + offset, serving)
-            for offset, count in enumerate(counts)
-            for _ in range(count)
-        )
-        if len(self._cells) > 500_000:
-            self._cells.clear()
-        self._cells[cell] = result
-        return result
-
-    @staticmethod
-    def _contact(
-        rng: random.Random, queue: Queue, channel: str, interval: int, serving: Sequence[str]
-    ) -> Contact:
-        outcome = rng.choices(OUTCOMES, (80, 15, 5))[0]
-        initiation = rng.choices(INITIATIONS, (70, 10, 8, 7, 5))[0]
-        queue_time = 0.0 if initiation == "OUTBOUND" else float(rng.randint(1, 400))
-        handled = outcome == "HANDLED"
-        return Contact(
-            queue_id=queue.id,
-            channel=channel,
-            enqueued_at=interval * INTERVAL_SECONDS + rng.uniform(0, INTERVAL_SECONDS),
-            initiation=initiation,
-            outcome=outcome,
-            queue_time=queue_time,
-            interaction_time=float(rng.randint(30, 900)) if handled else 0.0,
-            hold_time=float(rng.choice((0, 0, 0, rng.randint(5, 120)))) if handled else 0.0,
-            acw_time=float(rng.randint(0, 120)) if handled else 0.0,
-            agent_id=rng.choice(serving) if handled and serving else None,
-            consulted=rng.random() < 0.05,
-            agent_hung_up_first=handled and rng.random() < 0.2,
-            hold_abandon=not handled and rng.random() < 0.1,
-            transferred_in=initiation == "TRANSFER",
-            transferred_out=handled and rng.random() < 0.05,
-            transferred_in_from_queue=initiation == "TRANSFER" and rng.random() < 0.5,
-            transferred_out_from_queue=outcome == "TRANSFERRED",
-            missed=rng.choice((0, 0, 0, 0, 1)),
-        )
-
-    def contacts_between(
-        self,
-        queue_ids: Iterable[str],
-        channels: Iterable[str],
-        start: float,
-        end: float,
-        now: float,
-    ) -> list[Contact]:
-        """Contacts enqueued in [start, end) and before now, in the given queues and channels."""
-        end = min(end, now)
-        queues = [self.queues[q] for q in queue_ids if q in self.queues]
-        wanted_channels = set(channels)
-        found: list[Contact] = []
-        if self.simulate and end > start:
-            first, last = int(start // _HOUR), math.ceil(end / _HOUR)
-            for queue in queues:
-                for channel in queue.channels:
-                    if channel in wanted_channels:
-                        for hour in range(first, last):
-                            found.extend(self._generated(queue, channel, hour))
-        wanted_queues = {q.id for q in queues}
-        found.extend(
-            c
-            for c in self.contacts
-            if c.queue_id in wanted_queues and c.channel in wanted_channels
-        )
-        return [c for c in found if start <= c.enqueued_at < end]
-
-    def historical_rows(
-        self,
-        *,
-        queue_ids: Sequence[str],
-        channels: Sequence[str],
-        groupings: Sequence[str],
-        metrics: Sequence[tuple[str, float | None]],
-        start: float,
-        end: float,
-        now: float,
-    ) -> list[tuple[RowKey, dict[tuple[str, float | None], float | None]]]:
-        """Compute historical rows; metrics are (name, threshold) pairs."""
-        known = [q for q in dict.fromkeys(queue_ids) if q in self.queues]
-        if not known:
-            return []
-        by_queue, by_channel = "QUEUE" in groupings, "CHANNEL" in groupings
-        groups: dict[RowKey, list[Contact]] = {}
-        for queue_id in known:
-            for channel in self.queues[queue_id].channels:
-                if channel in channels:
-                    key = (queue_id if by_queue else None, channel if by_channel else None, None)
-                    groups.setdefault(key, [])
-        if not by_queue and not by_channel:
-            groups.setdefault((None, None, None), [])
-        for contact in self.contacts_between(known, channels, start=start, end=end, now=now):
-            key = (
-                contact.queue_id if by_queue else None,
-                contact.channel if by_channel else None,
-                None,
-            )
-            groups[key].append(contact)
-        seconds = end - start
-        return [
-            (key, {m: historical_value(m[0], m[1], groups[key], seconds) for m in metrics})
-            for key in sorted(groups, key=lambda k: tuple(x or "" for x in k))
-        ]
-
-
-_COUNTERS: Mapping[str, Any] = {
-    "CONTACTS_QUEUED": lambda c: c.queued,
-    "CONTACTS_HANDLED": lambda c: c.handled,
-    "CONTACTS_ABANDONED": lambda c: c.outcome == "ABANDONED",
-    "CONTACTS_HANDLED_INCOMING": lambda c: c.handled and c.initiation in ("INBOUND", "TRANSFER"),
-    "CONTACTS_HANDLED_OUTBOUND": lambda c: c.handled and c.initiation == "OUTBOUND",
-    "CALLBACK_CONTACTS_HANDLED": lambda c: c.handled and c.initiation == "CALLBACK",
-    "API_CONTACTS_HANDLED": lambda c: c.handled and c.initiation == "API",
-    "CONTACTS_CONSULTED": lambda c: c.consulted,
-    "CONTACTS_AGENT_HUNG_UP_FIRST": lambda c: c.agent_hung_up_first,
-    "CONTACTS_HOLD_ABANDONS": lambda c: c.hold_abandon,
-    "CONTACTS_TRANSFERRED_IN": lambda c: c.transferred_in,
-    "CONTACTS_TRANSFERRED_OUT": lambda c: c.transferred_out,
-    "CONTACTS_TRANSFERRED_IN_FROM_QUEUE": lambda c: c.transferred_in_from_queue,
-    "CONTACTS_TRANSFERRED_OUT_FROM_QUEUE": lambda c: c.transferred_out_from_queue,
-}
-
-_HANDLED_MEANS: Mapping[str, Any] = {
-    "HANDLE_TIME": lambda c: c.handle_time,
-    "AFTER_CONTACT_WORK_TIME": lambda c: c.acw_time,
-    "INTERACTION_TIME": lambda c: c.interaction_time,
-    "INTERACTION_AND_HOLD_TIME": lambda c: c.interaction_time + c.hold_time,
-}
-
-
-def historical_value(
-    name: str, threshold: float | None, contacts: Sequence[Contact], seconds: float
-) -> float | None:
-    """One historical metric over a set of contacts, as the service defines it.
-
-    `None` where a mean or ratio has no data (the service's null).
-    """
-    if name in _COUNTERS:
-        return float(sum(1 for c in contacts if _COUNTERS[name](c)))
-    if name == "CONTACTS_MISSED":
-        return float(sum(c.missed for c in contacts))
-    handled = [c for c in contacts if c.handled]
-    if name in _HANDLED_MEANS:
-        return _mean([_HANDLED_MEANS[name](c) for c in handled])
-    if name == "HOLD_TIME":
-        return _mean([c.hold_time for c in handled if c.hold_time > 0])
-    if name == "QUEUE_ANSWER_TIME":
-        return _mean([c.queue_time for c in handled if c.queued])
-    if name == "ABANDON_TIME":
-        return _mean([c.queue_time for c in contacts if c.outcome == "ABANDONED"])
-    if name == "QUEUED_TIME":
-        queued = [c.queue_time for c in contacts if c.queued]
-        return max(queued) if queued else None
-    if name == "SERVICE_LEVEL":
-        assert threshold is not None
-        left = [c for c in contacts if c.queued and c.outcome in ("HANDLED", "ABANDONED")]
-        if not left:
-            return None
-        return 100.0 * sum(1 for c in left if c.queue_time < threshold) / len(left)
-    if name == "OCCUPANCY":
-        agents = {c.agent_id for c in handled if c.agent_id}
-        if not agents or seconds <= 0:
-            return None
-        busy = sum(c.handle_time for c in handled if c.agent_id)
-        return min(100.0, 100.0 * busy / (len(agents) * seconds))
-    raise KeyError(name)
