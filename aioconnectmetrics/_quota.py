@@ -36,7 +36,10 @@ that bucket, and it learns from what the service tells us:
   constant `climb`: if the others have stopped we are back near the full quota within
   about ``hold + 2 * climb`` seconds; if not, the next 429 (a probe) measures them
   again. A probe that finds the rate where it was doubles the hold (up to `max_hold`),
-  so steady sharing costs a 429 every few seconds, not every second.
+  so steady sharing costs a 429 every few seconds, not every second; "where it was"
+  needs an interval narrow enough to say so (`STEADY_WIDTH`), or a bursty caller,
+  measured across its bursts and gaps, would keep a rate far below the one it leaves
+  for the longest hold.
 
 The model is plain data: the in-process bucket (`_limiter.TokenBucket`) and the Redis
 bucket (a Lua port of the same arithmetic, `redis/_lua.py`) both drive it.
@@ -51,7 +54,7 @@ import attrs
 #: Seconds of throttles the estimate looks back over.
 DEFAULT_WINDOW = 4.0
 #: Seconds a learnt rate is held before it climbs back towards the quota.
-DEFAULT_HOLD = 0.5
+DEFAULT_HOLD = 1.0
 #: The longest hold, after probes that keep finding the same rate.
 DEFAULT_MAX_HOLD = 2.0
 #: Time constant (seconds) of the climb back.
@@ -75,6 +78,10 @@ EPSILON = 1e-9
 #: A full bucket starts anew (`QuotaModel._anew`) once the rate it believes is left is
 #: this close to the quota's: no one else is known to draw on the service's bucket.
 ANEW_AT = 0.99
+#: A probe found the rate "where it was" only if its interval is this narrow, relative to
+#: the rate held: a wide interval (a bursty caller measured over a span holding two of its
+#: bursts and one gap, say) cannot tell, and must not lengthen the hold.
+STEADY_WIDTH = 0.5
 
 
 @attrs.frozen
@@ -276,10 +283,11 @@ class QuotaModel:
         if interval is not None:
             low, high = interval
             # A throttle during the climb is a probe; if it found the rate where it was
-            # (within what it can tell), probe less often: the others are steady. Else
-            # start afresh. One during the hold only corrects the estimate.
+            # (within what it can tell, and it can tell: a narrow interval), probe less
+            # often: the others are steady. Else start afresh. One during the hold only
+            # corrects the estimate.
             if self.learnt < self.rate and now > self.learnt_at + self.held:
-                steady = low <= self.learnt <= high
+                steady = low <= self.learnt <= high and high - low <= STEADY_WIDTH * self.learnt
                 self.streak = self.streak + 1 if steady else 0
             self.learnt = (low + high) / 2
             self.learnt_at = now

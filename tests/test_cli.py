@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aioconnectmetrics import Metric
+from aioconnectmetrics import Metric, RetryPolicy
 from aioconnectmetrics._cli import main
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
@@ -414,6 +414,14 @@ def test_attempts_out_of_range_is_a_usage_error(
     assert (code, out) == (2, "")
     assert f"--attempts: {attempts}; give 1 to 20" in err
     assert fake.requests == []
+
+
+def test_attempts_help_names_the_library_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help states the default attempts from the library's own RetryPolicy."""
+    assert main(["current", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(1 to 20; default {RetryPolicy().attempts})" in help_text
+    assert RetryPolicy().attempts == 8
 
 
 def test_no_credentials_is_explained(

@@ -14,7 +14,14 @@ import attrs
 import pytest
 import redis.asyncio as aioredis
 
-from aioconnectmetrics import Adaptation, Bucket, InvalidSettingError, RateLimiter, TokenBucket
+from aioconnectmetrics import (
+    Adaptation,
+    Bucket,
+    Grant,
+    InvalidSettingError,
+    RateLimiter,
+    TokenBucket,
+)
 from aioconnectmetrics.redis import RedisRateLimiter
 from aioconnectmetrics.testing import FakeConnect, OtherConsumer
 from aioconnectmetrics.testing._quota import TokenBucket as ServiceBucket
@@ -180,6 +187,69 @@ def test_two_throttles_pin_the_rate_between_them() -> None:
     # Held, then climbing back towards the quota.
     assert model.rate_at(2.05 + model.hold) == pytest.approx(2.0)
     assert model.rate_at(2.05 + model.hold + 10 * model.climb) == pytest.approx(5.0, abs=1e-3)
+
+
+def test_a_probe_that_finds_the_rate_lengthens_the_hold() -> None:
+    """A probe inside a narrow interval around the held rate: the others are steady."""
+    model = EXACT.model(5.0, 8)
+    model.throttled(0.0, 1, now=0.0)
+    model.granted = 10
+    model.throttled(2.0, 10, now=2.0)  # 8 admitted in 2 s: (8 +/- 1) / 2
+    assert model.learnt == pytest.approx(4.0)
+    assert model.held == 1.0
+    model.granted = 16
+    model.throttled(3.2, 16, now=3.2)  # after the hold: (13 +/- 1) / 3.2 holds 4.0
+    assert model.learnt == pytest.approx(13 / 3.2)
+    assert model.held == 2.0
+
+
+def test_a_probe_that_cannot_tell_keeps_the_hold() -> None:
+    """An interval wider than half the rate held says nothing of steadiness.
+
+    A caller spending in bursts, measured across two bursts and one gap, reads as far
+    less than it leaves on average: holding that longer would leave the bucket idle.
+    """
+    model = EXACT.model(5.0, 8)
+    model.throttled(0.0, 1, now=0.0)
+    model.granted = 2
+    model.throttled(0.6, 2, now=0.6)  # none admitted in 0.6 s: [floor, 1 / 0.6]
+    learnt = model.learnt
+    assert learnt == pytest.approx((0.25 + 1 / 0.6) / 2)
+    model.granted = 4
+    model.throttled(2.0, 4, now=2.0)  # one admitted in 2 s: [floor, 1.0] holds it
+    assert 0.25 <= learnt <= 1.0
+    assert model.learnt == pytest.approx(0.625)
+    assert model.held == model.hold
+
+
+async def test_a_wide_probe_through_a_bucket(make_bucket: MakeBucket) -> None:
+    """A wide probe through a bucket (the Redis one too) keeps the hold, as the pure model.
+
+    Throttles at 0 s and 0.6 s with one grant admitted between: [0.25, 3.33], 1.79/s held
+    till 1.6 s. A probe at 2.0 s, three admitted since 0 s: [1.0, 2.0] holds 1.79 but is
+    wider than half of it, so the hold stays 1 s: three grants are there at 3.5 s (at
+    1.5/s held till 3.0 s, then climbing), where a doubled hold would leave two.
+    """
+    vt = VirtualTime()
+    bucket = make_bucket(vt)
+    model = EXACT.model(5.0, 8)
+    steps = ((0.0, True), (0.3, False), (0.6, True), (0.95, False), (1.5, False), (2.0, True))
+    for at, throttled in steps:
+        vt.now = at
+        grant = await bucket.acquire()
+        assert grant.at == at
+        assert isinstance(model.take(at), Grant)
+        if throttled:
+            await bucket.report_throttle(grant)
+            model.throttled(at, grant.seq, now=at)
+    assert model.learnt == pytest.approx(1.5)
+    assert model.held == model.hold
+    vt.now = 3.5
+    done = await _acquire_all(vt, bucket, 4)
+    modelled = 0
+    while isinstance(model.take(3.5), Grant):
+        modelled += 1
+    assert sum(at == 3.5 for _, at in done) == modelled == 3
 
 
 def test_throttles_close_together_measure_nothing_yet() -> None:

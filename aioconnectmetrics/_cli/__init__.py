@@ -40,7 +40,7 @@ _T = TypeVar("_T")
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 _DURATION = re.compile(r"^(\d+)([mhd])$")
 _SECONDS = {"m": 60, "h": 3600, "d": 86_400}
-#: The most HTTP attempts per request `--attempts` takes (the default policy has 8).
+#: The most HTTP attempts per request `--attempts` takes.
 MAX_ATTEMPTS = 20
 
 
@@ -118,7 +118,10 @@ def _parser() -> argparse.ArgumentParser:
         "--attempts",
         type=int,
         default=None,
-        help=f"HTTP attempts per request, retries included (1 to {MAX_ATTEMPTS}; default 8)",
+        help=(
+            "HTTP attempts per request, retries included "
+            f"(1 to {MAX_ATTEMPTS}; default {RetryPolicy().attempts})"
+        ),
     )
     common.add_argument(
         "--format",

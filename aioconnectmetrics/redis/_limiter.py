@@ -20,7 +20,7 @@ from .._limiter import (
     check_headroom,
     check_quotas,
 )
-from .._quota import FLOOR_DIVISOR, MIN_SPAN, THROTTLED_LEVEL, Grant
+from .._quota import FLOOR_DIVISOR, MIN_SPAN, STEADY_WIDTH, THROTTLED_LEVEL, Grant
 from ._guard import Fallback, Guard, check_fallback
 from ._lua import GIVE_BACK, TAKE, THROTTLED
 
@@ -138,6 +138,7 @@ class RedisTokenBucket:
             repr(FLOOR_DIVISOR),
             repr(MIN_SPAN),
             repr(THROTTLED_LEVEL),
+            repr(STEADY_WIDTH),
         ]
         try:
             rate_text = await guard.call(

@@ -155,8 +155,9 @@ save()
 return 1
 """
 )
-# ARGV[9] .. ARGV[13]: the throttled grant's time and seq; the floor's divisor; the
-# shortest span that measures a rate; the level assumed at a throttle.
+# ARGV[9] .. ARGV[14]: the throttled grant's time and seq; the floor's divisor; the
+# shortest span that measures a rate; the level assumed at a throttle; the widest
+# interval, relative to the rate held, that lets a probe call the rate steady.
 THROTTLED = (
     MODEL
     + """
@@ -182,7 +183,11 @@ if #points >= 2 then
     local low = math.max(floor, (admitted - 1) / span)
     local high = math.max(low, math.min(rate, (admitted + 1) / span))
     if learnt < rate and now > learnt_at + held() then
-      if low <= learnt and learnt <= high then streak = streak + 1 else streak = 0 end
+      if low <= learnt and learnt <= high and high - low <= tonumber(ARGV[14]) * learnt then
+        streak = streak + 1
+      else
+        streak = 0
+      end
     end
     learnt = (low + high) / 2
     learnt_at = now
