@@ -13,8 +13,10 @@ its own process (50 ms latency, the real quotas: 5/s burst 8 per account). Setup
   requests of one account's quota), with the bound: the earliest the account's bucket
   admits them all, plus one round trip.
 
-It prints upstream requests (all replicas), 429s received, errors surfaced, and wall
-time (from the common start to the last replica's answer). Needs ``redis-server``.
+The four Redis setups run on one redis-server, then on a three-node Redis cluster
+(``redis+cluster://``; needs ``redis-cli`` too). It prints upstream requests (all
+replicas), 429s received, errors surfaced, and wall time (from the common start to the
+last replica's answer). Needs ``redis-server``.
 
 Run: python -m benchmarks.replicas
 """
@@ -29,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._redis import redis_server
+from ._redis import redis_cluster, redis_server
 from .compare import BURST, RATE, calibrate, fake_service
 from .contention import kwargs_for
 
@@ -86,7 +88,11 @@ def run_replicas(
 
 def main() -> None:
     rows = []
-    with redis_server() as redis_url, fake_service([QUEUES], role_sessions=REPLICAS) as fake:
+    with (
+        redis_server() as redis_url,
+        redis_cluster() as cluster,
+        fake_service([QUEUES], role_sessions=REPLICAS) as fake,
+    ):
         if redis_url is None:
             return
         instance_id, queues = fake["instances"][str(QUEUES)]
@@ -95,15 +101,23 @@ def main() -> None:
         _, _, round_trip = calibrate(fake["endpoint"], "counting", kwargs_for(instance_id, queues))
         same = [["CONTACTS_IN_QUEUE", "AGENTS_AVAILABLE"]] * REPLICAS
         different = DIFFERENT
+        shared: list[tuple[str, list[dict[str, str] | None], list[list[str]]]] = [
+            ("one static key", [static] * REPLICAS, same),
+            ("role sessions", sessions, same),
+            ("one static key, different", [static] * REPLICAS, different),
+            ("role sessions, different", sessions, different),
+        ]
+        # Each setup starts from an empty store: a database of its own on the server, the
+        # cluster's keys flushed (a cluster has one database).
         setups: list[tuple[str, str, list[dict[str, str] | None], list[list[str]]]] = [
             ("each on its own", "none", [None] * REPLICAS, same),
-            ("Redis, one static key", "0", [static] * REPLICAS, same),
-            ("Redis, role sessions", "1", sessions, same),
-            ("Redis, one static key, different", "2", [static] * REPLICAS, different),
-            ("Redis, role sessions, different", "3", sessions, different),
+            *((f"Redis, {n}", f"{redis_url}/{db}", c, q) for db, (n, c, q) in enumerate(shared)),
         ]
-        for name, db, credentials, questions in setups:
-            url = "none" if db == "none" else f"{redis_url}/{db}"
+        if cluster is not None:
+            setups += [(f"Redis cluster, {n}", cluster[0], c, q) for n, c, q in shared]
+        for name, url, credentials, questions in setups:
+            if cluster is not None and url == cluster[0]:
+                cluster[1]()
             outcomes = run_replicas(fake["endpoint"], instance_id, url, credentials, questions)
             metric_requests = REPLICAS * (QUEUES // 100)
             rows.append(
@@ -118,9 +132,12 @@ def main() -> None:
                     else None,
                 }
             )
-    print(f"{REPLICAS} replicas x {QUEUES} queues, fake at 50 ms, quota 5/s burst 8 per account")
+    print(
+        f"{REPLICAS} replicas x {QUEUES} queues, fake at 50 ms, quota 5/s burst 8 per account; "
+        "Redis: one server, then a three-node cluster"
+    )
     header = (
-        f"{'setup':<34}{'requests':>9}{'429s':>6}{'errors':>7}{'wall s':>8}{'bound s':>8}"
+        f"{'setup':<42}{'requests':>9}{'429s':>6}{'errors':>7}{'wall s':>8}{'bound s':>8}"
         f"{'vs bound':>9}"
     )
     print(header)
@@ -130,7 +147,7 @@ def main() -> None:
         versus = f"{row['wall_s'] / bound:>8.2f}x" if bound else f"{'-':>9}"
         bound_text = f"{bound:>8.2f}" if bound else f"{'-':>8}"
         print(
-            f"{row['setup']:<34}{row['requests']:>9}{row['throttles']:>6}{row['errors']:>7}"
+            f"{row['setup']:<42}{row['requests']:>9}{row['throttles']:>6}{row['errors']:>7}"
             f"{row['wall_s']:>8.2f}{bound_text}{versus}"
         )
     print(

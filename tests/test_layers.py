@@ -68,6 +68,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "_directory",
             "_backend",
             "redis._guard",
+            "redis._connect",
             "redis._limiter",
             "redis._backend",
             "redis.__init__",

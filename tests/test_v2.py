@@ -354,7 +354,11 @@ async def test_a_failed_call_is_a_partial_answer_or_an_error(
     fake: FakeConnect, light: str
 ) -> None:
     queues = fake.add_queues(light, 200)
-    fake.inject_fault("error", operation="GetMetricDataV2", at=[2])
+    fake.inject_fault(
+        "error",
+        operation="GetMetricDataV2",
+        when=lambda p: any(queues[150] in f["FilterValues"] for f in p.get("Filters", ())),
+    )
     async with fake.metrics_client(light, retry=RetryPolicy(attempts=1)) as cm:
         with pytest.raises(PartialResultError) as info:
             await cm.get_historical_metrics_v2(

@@ -6,12 +6,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from .._backend import MemoryBackend, entry_from_json, entry_to_json
 from .._cache import CacheEntry
 from .._checks import check_count, settings_checked
 from .._errors import BackendUnavailableError
+from ._connect import AnyRedis, Ready, client_from_url
 from ._guard import Fallback, Guard, T, check_fallback
 from ._lua import RELEASE, RENEW
 
@@ -20,7 +19,8 @@ class RedisBackend:
     """A cache backend in Redis, shared by every process that uses the same Redis.
 
     Args:
-        client: a ``redis.asyncio.Redis`` (give it socket timeouts); see `from_url`.
+        client: a ``redis.asyncio.Redis`` or ``RedisCluster`` (give it socket timeouts);
+            see `from_url`.
         namespace: the prefix of every key.
         fallback: ``"local"`` (default) keeps working with an in-process cache while
             Redis is unreachable, with a warning; ``"error"`` raises
@@ -31,7 +31,7 @@ class RedisBackend:
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: AnyRedis,
         *,
         namespace: str = "aioconnectmetrics",
         fallback: Fallback = "local",
@@ -40,17 +40,25 @@ class RedisBackend:
     ) -> None:
         self.client = client
         self.namespace = namespace
-        self._guard = Guard("cache", timeout, check_fallback(fallback), retry_after=5.0)
+        self._guard = Guard(
+            "cache", timeout, check_fallback(fallback), retry_after=5.0, prepare=Ready(client)
+        )
         with settings_checked():
             self._local = MemoryBackend(check_count("max_rows", max_rows, minimum=1))
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisBackend:
-        """A backend on a new client for `url` (``redis://host:port/db``), with timeouts."""
-        client = aioredis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
-        return cls(client, **kwargs)
+    def from_url(cls, url: str, *, ca_file: str | None = None, **kwargs: Any) -> RedisBackend:
+        """A backend on a new client for `url`, with socket timeouts of `timeout`.
+
+        `url`: ``redis://[user:password@]host:port/db``, ``rediss://`` for TLS,
+        ``redis+cluster://`` or ``rediss+cluster://`` for a cluster (any node, or a
+        managed service's configuration endpoint). `ca_file`: the CA a TLS server is
+        checked against. See docs/replicas.md#redis-in-production.
+        """
+        timeout = kwargs.get("timeout", 1.0)
+        return cls(client_from_url(url, ca_file=ca_file, timeout=timeout), **kwargs)
 
     async def aclose(self) -> None:
         """Close the Redis client."""

@@ -34,10 +34,22 @@ def check_fallback(fallback: object) -> Fallback:
 
 
 class Guard:
-    """Runs Redis calls with a time bound; notes an outage once, and when it ends."""
+    """Runs Redis calls with a time bound; notes an outage once, and when it ends.
 
-    def __init__(self, what: str, timeout: float, fallback: Fallback, retry_after: float) -> None:
+    `prepare`, when given, runs before each call inside the same bound (`_connect.Ready`:
+    a cluster client initialised once before its first command).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        timeout: float,
+        fallback: Fallback,
+        retry_after: float,
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.what = what
+        self.prepare = prepare
         with settings_checked():
             self.timeout = check_positive("timeout", timeout)
         self.fallback = fallback
@@ -55,6 +67,8 @@ class Guard:
         """Run `operation`; on an outage raise `BackendUnavailableError`, noting it."""
         try:
             with anyio.fail_after(self.timeout):
+                if self.prepare is not None:
+                    await self.prepare()  # a cluster client reads its slots first, once
                 result = await operation()
         except _REDIS_DOWN as exc:
             if self._down_since is None:

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
-import redis.asyncio as aioredis
 
 from .._errors import BackendUnavailableError
 from .._limiter import (
@@ -21,6 +20,7 @@ from .._limiter import (
     check_quotas,
 )
 from .._quota import FLOOR_DIVISOR, MIN_SPAN, STEADY_WIDTH, THROTTLED_LEVEL, Grant
+from ._connect import AnyRedis, Ready, client_from_url
 from ._guard import Fallback, Guard, check_fallback
 from ._lua import GIVE_BACK, TAKE, THROTTLED
 
@@ -163,7 +163,7 @@ class RedisRateLimiter:
     the rate that other callers leave. Arguments as for `RateLimiter`, plus:
 
     Args:
-        client: a ``redis.asyncio.Redis``; see `from_url`.
+        client: a ``redis.asyncio.Redis`` or ``RedisCluster``; see `from_url`.
         namespace: the prefix of every key.
         fallback: ``"local"`` (default): while Redis is unreachable, each process keeps
             an in-process bucket (so together they may exceed the quota), with a
@@ -175,7 +175,7 @@ class RedisRateLimiter:
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: AnyRedis,
         quotas: Mapping[str, tuple[float, int]] | None = None,
         *,
         namespace: str = "aioconnectmetrics",
@@ -191,7 +191,9 @@ class RedisRateLimiter:
         self.headroom = check_headroom(headroom)
         self.adaptation = adaptation if adaptation is not None else Adaptation()
         self.namespace = namespace
-        self.guard = Guard("limiter", timeout, check_fallback(fallback), retry_after=5.0)
+        self.guard = Guard(
+            "limiter", timeout, check_fallback(fallback), retry_after=5.0, prepare=Ready(client)
+        )
         self.clock = clock
         self.local_clock: Callable[[], float] = clock or anyio.current_time
         self.sleep = sleep
@@ -201,10 +203,10 @@ class RedisRateLimiter:
         self._buckets: dict[tuple[str, str, str], RedisTokenBucket] = {}
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisRateLimiter:
-        """A limiter on a new client for `url`, with timeouts."""
-        client = aioredis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
-        return cls(client, **kwargs)
+    def from_url(cls, url: str, *, ca_file: str | None = None, **kwargs: Any) -> RedisRateLimiter:
+        """A limiter on a new client for `url` (the forms of `RedisBackend.from_url`)."""
+        timeout = kwargs.get("timeout", 1.0)
+        return cls(client_from_url(url, ca_file=ca_file, timeout=timeout), **kwargs)
 
     async def aclose(self) -> None:
         """Close the Redis client."""

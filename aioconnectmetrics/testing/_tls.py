@@ -25,7 +25,8 @@ from cryptography.x509.oid import NameOID
 class Certificate:
     """A self-signed certificate for 127.0.0.1 and localhost, in a directory of its own.
 
-    `ca_bundle` is the path to give a client (``verify=``); `server_context` serves it.
+    `ca_bundle` is the path to give a client (``verify=``), `key_file` the private key;
+    `server_context` serves them.
     `remove` deletes the files.
     """
 
@@ -52,9 +53,9 @@ class Certificate:
         )
         self.directory = Path(tempfile.mkdtemp(prefix="aioconnectmetrics-fake-tls-"))
         self.ca_bundle = str(self.directory / "cert.pem")
-        self._key = str(self.directory / "key.pem")
+        self.key_file = str(self.directory / "key.pem")
         Path(self.ca_bundle).write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        Path(self._key).write_bytes(
+        Path(self.key_file).write_bytes(
             key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
@@ -65,7 +66,7 @@ class Certificate:
     def server_context(self) -> ssl.SSLContext:
         """A server-side context with this certificate."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.ca_bundle, self._key)
+        context.load_cert_chain(self.ca_bundle, self.key_file)
         return context
 
     def remove(self) -> None:
