@@ -10,6 +10,7 @@ number of filter values and any range of its three months; and the agents themse
 import logging
 
 from ._agents import Agent, AgentActivity, AgentContact, AgentsResult
+from ._alerts import Alert, AlertEvent
 from ._backend import CacheBackend, MemoryBackend, entry_from_json, entry_to_json
 from ._boto import BotoFace
 from ._cache import Answer, CacheEntry, CachePolicy, CacheStats
@@ -35,6 +36,7 @@ from ._errors import (
     SnapshotSpreadError,
     ThrottledError,
 )
+from ._follow import Follower, Update
 from ._limiter import (
     SERVICE_QUOTAS,
     Adaptation,
@@ -63,6 +65,8 @@ __all__ = [
     "AgentActivity",
     "AgentContact",
     "AgentsResult",
+    "Alert",
+    "AlertEvent",
     "Answer",
     "BackendUnavailableError",
     "BotoFace",
@@ -82,6 +86,7 @@ __all__ = [
     "ConnectMetricsError",
     "ConnectionFailedError",
     "DeadlineExceededError",
+    "Follower",
     "Grant",
     "InvalidRequestError",
     "InvalidSettingError",
@@ -109,6 +114,7 @@ __all__ = [
     "SnapshotSpreadError",
     "ThrottledError",
     "TokenBucket",
+    "Update",
     "UserInfo",
     "V2Combine",
     "V2Metric",

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+import attrs
+
 from ._agents import AgentsResult
+from ._cache import CachePolicy
 from ._checks import (
     CacheMode,
     check_cache_mode,
@@ -24,15 +27,31 @@ from ._checks import (
 )
 from ._client_base import ClientBase
 from ._directory import QueueInfo, RoutingProfileInfo, UserInfo
+from ._errors import InvalidRequestError
+from ._follow import (
+    CurrentSchedule,
+    Follower,
+    HistoricalSchedule,
+    alerts_checked,
+    check_last,
+    check_last_v2,
+    question_key,
+)
 from ._metric import Metric
 from ._metrics_path import MetricsPath, for_streaming
 from ._request import (
+    CURRENT_OP,
+    HISTORICAL_OP,
     MetricsRequest,
     check_queue_types,
 )
 from ._result import MetricsPage, MetricsResult
-from ._v2.request import V2Metric
+from ._v2.catalog import INTERVALS as V2_INTERVALS
+from ._v2.request import V2Metric, V2Request
 from ._v2.result import V2Result
+
+#: A placeholder time: a followed V2 question's key leaves out its moving window.
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class ConnectMetrics(ClientBase):
@@ -68,6 +87,8 @@ class ConnectMetrics(ClientBase):
         lease_ttl: with a shared cache backend, how long a process's right to fetch a
             key lasts unless renewed (it is renewed every third of it while fetching).
         clock: seconds since the epoch (for "24 hours ago" and discovery TTL); injectable.
+        sleep: how `follow` waits for `clock` to move on (``anyio.sleep``; with an
+            injected clock, one that waits for that clock, as ``ManualClock.sleep``).
         on_progress: told ``(batches done, batches in all)`` as each batch of a fetch
             finishes, for progress displays.
     """
@@ -184,6 +205,178 @@ class ConnectMetrics(ClientBase):
 
     def _allow_partial(self, partial: bool | None) -> bool:
         return self._partial if partial is None else check_partial(partial)
+
+    # -- live answers ---------------------------------------------------------------------
+    def follow(
+        self,
+        metrics: Iterable[str | Metric],
+        *,
+        queues: Iterable[str] | Literal["all"] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
+        channels: Iterable[str] | None = None,
+        groupings: Iterable[str] = (),
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        max_spread: float | timedelta | None = None,
+        partial: bool | None = None,
+        names: bool = False,
+        alerts: Iterable[str] = (),
+    ) -> Follower[MetricsResult]:
+        """Follow a real-time question: each newer snapshot's answer, as it comes.
+
+        ``async for update in cm.follow(["CONTACTS_IN_QUEUE"], queues="all"): ...`` or
+        ``async with cm.follow(...) as updates: async for update in updates: ...``.
+        The arguments are `get_current_metrics`'s, checked here (bad input raises
+        before the first answer), plus `alerts`. The first `Update` comes at once (the
+        cached answer, or the first fetch), then one per newer snapshot; the next poll
+        is when a newer snapshot can exist (the cache's `max_age` after the snapshot,
+        or what the service's cadence showed). Followers of one question in this client
+        share one loop, and through a shared cache backend, one fetch per snapshot with
+        other processes. See docs/live.md.
+
+        `alerts` are thresholds on the metrics asked (``"OLDEST_CONTACT_AGE>120"``, as
+        ``watch --alert``): each update's `events` say which rows crossed one since this
+        follower's previous update (entered, cleared), once per crossing.
+
+        Raises:
+            InvalidRequestError: bad input, at once.
+            ConnectMetricsError: from the first ask, when the first poll fails (a later
+                failure is an `Update` whose `error` says so, the last answer kept).
+        """
+        self._open()
+        request = self._current.request(
+            instance_id,
+            metrics=metrics,
+            queues=queues,
+            routing_profiles=routing_profiles,
+            channels=channels,
+            groupings=groupings,
+            queue_types=queue_types,
+        )
+        spread = check_spread(max_spread)
+        allow_partial = self._allow_partial(partial)
+        labelled = check_flag("names", names)
+        checked = alerts_checked(alerts, [m.key for m in request.metrics])
+        policy = self._cache_policy
+        front = self._runtime.front
+        schedule = CurrentSchedule(
+            max_age=policy.max_age if policy is not None else CachePolicy().max_age,
+            floor=lambda: front.cadence.floor,
+        )
+
+        async def poll() -> MetricsResult:
+            return await self._current.result(
+                self._open(), request, spread, allow_partial=allow_partial, mode="use",
+                names=labelled,
+            )  # fmt: skip
+
+        key = question_key(CURRENT_OP, request, spread, allow_partial, labelled)
+        return self._hub.follow(key, poll, schedule, checked)
+
+    def follow_historical(
+        self,
+        metrics: Iterable[str | Metric],
+        *,
+        last: timedelta,
+        queues: Iterable[str] | Literal["all"],
+        channels: Iterable[str] | None = None,
+        groupings: Iterable[str] = (),
+        queue_types: Iterable[str] = ("STANDARD",),
+        instance_id: str | None = None,
+        partial: bool | None = None,
+        names: bool = False,
+        alerts: Iterable[str] = (),
+    ) -> Follower[MetricsResult]:
+        """Follow a historical question over the last `last`: each interval as published.
+
+        The window ends at the last 5-minute boundary whose interval the service has
+        published (`CachePolicy.publish_lag` after it closes) and is `last` long (whole
+        5-minute intervals, up to 23 h 50 min with the default lag); an update comes
+        when the next interval is published. Other arguments, updates and errors as for
+        `follow` and `get_historical_metrics`.
+        """
+        self._open()
+        policy = self._cache_policy or CachePolicy()
+        schedule = HistoricalSchedule(check_last(last, policy.publish_lag), policy.publish_lag)
+        allow_partial = self._allow_partial(partial)
+        labelled = check_flag("names", names)
+        metrics = tuple(metrics) if not isinstance(metrics, str) else metrics
+
+        def request_now() -> MetricsRequest:
+            start, end = schedule.window(self._clock())
+            return self._historical.request(
+                instance_id, metrics=metrics, start=start, end=end, queues=queues,
+                channels=channels, groupings=groupings, queue_types=queue_types,
+            )  # fmt: skip
+
+        first = request_now()  # every argument checked now
+        checked = alerts_checked(alerts, [m.key for m in first.metrics])
+
+        async def poll() -> MetricsResult:
+            return await self._historical.result(
+                self._open(), request_now(), None, allow_partial=allow_partial, mode="use",
+                names=labelled,
+            )  # fmt: skip
+
+        question = attrs.evolve(first, start_time=None, end_time=None)
+        key = question_key(HISTORICAL_OP, question, schedule.last, allow_partial, labelled)
+        return self._hub.follow(key, poll, schedule, checked)
+
+    def follow_v2(
+        self,
+        metrics: Iterable[str | V2Metric],
+        *,
+        last: timedelta,
+        interval: str = "TOTAL",
+        time_zone: str | None = None,
+        queues: Iterable[str] | Literal["all"] | None = None,
+        routing_profiles: Iterable[str] | Literal["all"] | None = None,
+        agents: Iterable[str] | None = None,
+        channels: Iterable[str] | None = None,
+        filters: Mapping[str, Iterable[str]] | None = None,
+        groupings: Iterable[str] = (),
+        instance_id: str | None = None,
+        partial: bool | None = None,
+        names: bool = False,
+    ) -> Follower[V2Result]:
+        """Follow a GetMetricDataV2 question over the last `last`, as intervals publish.
+
+        The window ends at the last 5-minute boundary published (`publish_lag` after it
+        closes), as `follow_historical`'s; `last` is whole 5-minute intervals, up to 35
+        days less 5 minutes with DAY, WEEK and TOTAL and up to 89 days otherwise. Other
+        arguments as for `get_historical_metrics_v2`; updates and errors as for
+        `follow` (no `alerts`: V2 rows are checked by the caller).
+        """
+        self._open()
+        policy = self._cache_policy or CachePolicy()
+        if interval not in tuple(V2_INTERVALS):  # by equality: a list given is refused too
+            raise InvalidRequestError("interval", interval, f"one of {', '.join(V2_INTERVALS)}")
+        schedule = HistoricalSchedule(
+            check_last_v2(last, interval, policy.publish_lag), policy.publish_lag
+        )
+        allow_partial = self._allow_partial(partial)
+        labelled = check_flag("names", names)
+        metrics = tuple(metrics) if not isinstance(metrics, str) else metrics
+
+        def request_now() -> V2Request:
+            start, end = schedule.window(self._clock())
+            return self._v2.request(
+                instance_id, metrics=metrics, start=start, end=end, interval=interval,
+                time_zone=time_zone, queues=queues, routing_profiles=routing_profiles,
+                agents=agents, channels=channels, filters=filters, groupings=groupings,
+            )  # fmt: skip
+
+        first = request_now()  # every argument checked now
+
+        async def poll() -> V2Result:
+            return await self._v2.result(
+                self._open(), request_now(), allow_partial=allow_partial, mode="use",
+                names=labelled,
+            )  # fmt: skip
+
+        question = attrs.evolve(first, start_time=_EPOCH, end_time=_EPOCH)
+        key = question_key("GetMetricDataV2", question, schedule.last, allow_partial, labelled)
+        return self._hub.follow(key, poll, schedule)
 
     # -- agents and the directory -----------------------------------------------------
     async def get_agents(

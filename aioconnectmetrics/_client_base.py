@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TypeVar
 
+import anyio
 from aiobotocore.session import AioSession
 
 from ._agents_path import AgentsPath
@@ -23,7 +24,8 @@ from ._backend import CacheBackend, MemoryBackend
 from ._boto import BotoFace
 from ._cache import CachePolicy, CacheStats
 from ._checks import check_account_id, check_partial, check_verify, settings_checked
-from ._errors import ClientClosedError
+from ._errors import ClientClosedError, InvalidSettingError
+from ._follow import Hub
 from ._identity import Keys, credential_identity
 from ._limiter import Limiter, RateLimiter
 from ._metrics_path import MetricsPath
@@ -63,6 +65,7 @@ class ClientBase:
         queue_list_ttl: float = 300.0,
         lease_ttl: float = 10.0,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
         with settings_checked():
@@ -101,6 +104,9 @@ class ClientBase:
         self._retry = retry if retry is not None else RetryPolicy()
         self._identity: str | None = None
         self._clock = clock
+        if not callable(sleep):
+            raise InvalidSettingError("sleep", sleep, "a coroutine function taking seconds")
+        self._hub = Hub(lambda: self._runtime.tasks, clock=clock, sleep=sleep)
         self._stack: contextlib.AsyncExitStack | None = None
         self._opening = False
         self._caller: Caller | None = None

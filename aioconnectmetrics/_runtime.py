@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import anyio
+import anyio.abc
 import attrs
 
 from ._backend import CacheBackend, MemoryBackend
@@ -67,6 +68,8 @@ class Runtime:
         self.counters = counters
         self.where = Where()
         self.instance_id = instance_id
+        #: The open client's task group (shared fetches, refreshes, followed questions).
+        self.tasks: anyio.abc.TaskGroup | None = None
         self._deadline_of = deadline
         self._clock = clock
 
@@ -130,6 +133,8 @@ class Runtime:
         stack.callback(tasks.cancel_scope.cancel)  # what nobody waits for ends here
         self.front.open(tasks)
         stack.callback(self.front.open, None)
+        self.tasks = tasks
+        stack.callback(setattr, self, "tasks", None)
         with credentials_translated("reading the credentials"):
             identities = await (identify or credential_identity)(client)
         region = str(client.meta.region_name)

@@ -10,8 +10,6 @@ them; approximate values are marked ``~`` as in the other tables.
 
 from __future__ import annotations
 
-import operator
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 
@@ -20,47 +18,12 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from ._errors import InvalidRequestError
+from ._alerts import Alert
 from ._result import MetricRow, MetricsResult
 
-_ALERT = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*(>=|<=|>|<|==)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-}
 #: Lines besides the rows: header, summary, a blank line, the table's head and rule, "+N".
 _FIXED_LINES = 6
 ALERT_STYLE = "bold white on red"
-
-
-@attrs.frozen
-class Alert:
-    """A threshold on one metric: ``OLDEST_CONTACT_AGE>120``."""
-
-    metric: str
-    op: str
-    threshold: float
-
-    def fires(self, value: float | None) -> bool:
-        """Whether `value` crosses the threshold (no data never does)."""
-        return value is not None and _OPERATORS[self.op](value, self.threshold)
-
-    def __str__(self) -> str:
-        return f"{self.metric}{self.op}{self.threshold:g}"
-
-
-def parse_alert(text: str, metrics: Sequence[str]) -> Alert:
-    """``METRIC>N`` (or >=, <, <=, ==) on one of `metrics`, or `InvalidRequestError`."""
-    match = _ALERT.fullmatch(text)
-    if match is None:
-        raise InvalidRequestError("--alert", text, "METRIC>N, >=, <, <= or ==, such as X>120")
-    metric, op, threshold = match.groups()
-    if metric not in metrics:
-        raise InvalidRequestError("--alert", text, f"a metric shown: {', '.join(metrics)}")
-    return Alert(metric, op, float(threshold))
 
 
 def _cell(value: float | None) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 
-from aioconnectmetrics._wallboard import Wallboard, parse_alert
+from aioconnectmetrics._alerts import parse_alert
+from aioconnectmetrics._wallboard import Wallboard
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 METRICS = ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_AVAILABLE", "AGENTS_ONLINE"]

@@ -54,6 +54,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "_v2.plan",
             "_v2.merge",
             "_v2.result",
+            "_alerts",
         },
     ),
     (
@@ -76,7 +77,16 @@ ROLES: list[tuple[str, set[str]]] = [
     ),
     (
         "runtime",
-        {"_roster", "_fanout", "_front", "_runtime", "_metrics_path", "_agents_path", "_v2.fetch"},
+        {
+            "_roster",
+            "_fanout",
+            "_front",
+            "_runtime",
+            "_metrics_path",
+            "_agents_path",
+            "_v2.fetch",
+            "_follow",
+        },
     ),
     ("facade", {"_boto", "_client_base", "_client", "__init__"}),
     (
@@ -86,6 +96,9 @@ ROLES: list[tuple[str, set[str]]] = [
             "_cli.export",
             "_cli.output",
             "_cli.watch",
+            "_cli.board",
+            "_board.__init__",
+            "sse",
             "_cli.v2",
             "_wallboard",
             "prometheus",

@@ -12,9 +12,10 @@ import pytest
 from rich.console import Console
 
 from aioconnectmetrics import InvalidRequestError
+from aioconnectmetrics._alerts import Alert, parse_alert
 from aioconnectmetrics._cli import main
 from aioconnectmetrics._cli.watch import run_watch
-from aioconnectmetrics._wallboard import Alert, Wallboard, parse_alert
+from aioconnectmetrics._wallboard import Wallboard
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 
 from .conftest import NOW
@@ -161,7 +162,7 @@ async def test_watch_draws_the_wallboard_live(
 
 @pytest.mark.parametrize(
     ("text", "says"),
-    [("OLDEST_CONTACT_AGE=>120", "METRIC>N"), ("AGENTS_ONLINE>3", "a metric shown")],
+    [("OLDEST_CONTACT_AGE=>120", "METRIC>N"), ("AGENTS_ONLINE>3", "a metric asked for")],
 )
 def test_a_bad_alert_names_the_option(text: str, says: str) -> None:
     with pytest.raises(InvalidRequestError, match=says) as info:

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 2 bad input (the message says which option and what is allowed);
 3 the service or the connection failed; 4 some batches failed (the rest is printed with
-``--partial``); 130 interrupted (``watch`` stops cleanly with 0).
+``--partial``); 130 interrupted (``watch``, ``board``, ``export`` and ``fake`` stop
+cleanly with 0).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from .._errors import (
 )
 from .._result import PartialResultError
 from .._retry import RetryPolicy
+from .board import add_parser as add_board_parser
+from .board import board_options, run_board
 from .export import add_parser as add_export_parser
 from .export import run_export
 from .output import agents, listing, render
@@ -202,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     agents.add_argument("--ids", action="store_true", help="show IDs, not names")
     add_watch_parser(commands, [common, select, profiles])
+    add_board_parser(commands, [common, select, profiles])
     add_export_parser(commands, [common, select, profiles])
     demo = commands.add_parser("demo", help="a tour against the embedded fake service")
     demo.add_argument("--queues", type=int, default=300, help="queues in the demo centre")
@@ -276,6 +280,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "export":
         await run_export(args, _who(args), lambda **kw: _client(args, None, **kw), out)
         return EXIT_OK
+    if args.command == "board":
+        board_options(args)  # its own options checked before any connection
     progress = _Progress(err)
     async with _client(args, progress) as cm:
         if args.command == "queues":
@@ -294,6 +300,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return await _agents(cm, args, fmt, out, err)
         if args.command == "watch":
             return await run_watch(cm, args, fmt, out, _selection(args))
+        if args.command == "board":
+            return await run_board(cm, args, out, _selection(args))
         selection = _selection(args) | {"partial": args.partial}
         if args.command == "historical" and args.v2:
             try:
@@ -399,7 +407,9 @@ def main(
         return anyio.run(_run, args, out, err)
     except KeyboardInterrupt:
         err.write("\nstopped\n")
-        return EXIT_OK if args.command in ("watch", "fake", "export") else EXIT_INTERRUPTED
+        return (
+            EXIT_OK if args.command in ("watch", "board", "fake", "export") else EXIT_INTERRUPTED
+        )
     except (_UsageError, InvalidRequestError) as exc:
         err.write(f"aioconnectmetrics {args.command}: {exc}\n")
         return EXIT_USAGE

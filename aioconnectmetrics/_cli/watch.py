@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import anyio
 
+from .._alerts import parse_alert
 from .._client import ConnectMetrics
 from .._errors import InvalidRequestError
 from .._result import MetricsResult
@@ -72,7 +73,7 @@ async def run_watch(
     `console`: the rich console of the wallboard (by default one on `out`, when `out`
     is a terminal and the format is a table).
     """
-    from .._wallboard import Wallboard, parse_alert  # noqa: PLC0415 - rich: the `cli` extra
+    from .._wallboard import Wallboard  # noqa: PLC0415 - rich: the `cli` extra
 
     metrics = list(args.metrics)
     sort_by = args.sort or ("OLDEST_CONTACT_AGE" if "OLDEST_CONTACT_AGE" in metrics else None)

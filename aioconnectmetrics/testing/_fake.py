@@ -24,7 +24,7 @@ from ._accounts import FakeCredentials, dummy_keys
 from ._faults import FaultRule
 from ._layouts import departments, spread
 from ._quota import OtherConsumer
-from ._records import PopulatedCentre, RecordedRequest
+from ._records import ManualClock, PopulatedCentre, RecordedRequest
 from ._server import Listener
 from ._service import DEFAULT_QUOTAS, ConnectService
 from ._sim import Contact, ContactCentre, WaitingContacts
@@ -179,6 +179,8 @@ class FakeConnect:
         access_key = kwargs.pop("access_key", "testing")
         kwargs.setdefault("region_name", self.region_name)
         kwargs.setdefault("clock", self.clock)
+        if isinstance(kwargs["clock"], ManualClock):  # what follows a question waits on it
+            kwargs.setdefault("sleep", kwargs["clock"].sleep)
         if self.tls:
             kwargs.setdefault("verify", self.ca_bundle)
         keys = credentials.as_kwargs() if credentials is not None else dummy_keys(access_key)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 import attrs
 
 
@@ -27,6 +28,16 @@ class ManualClock:
             raise ValueError("a clock does not go backwards")
         with self._lock:
             self._now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """Return once the clock has been moved `seconds` on: the `sleep` to inject with it.
+
+        It watches the clock (every millisecond of real time), so that a test moves
+        time with `advance` and whatever sleeps on this clock wakes.
+        """
+        until = self() + seconds
+        while self() < until:  # noqa: ASYNC110 - advance() may come from any thread
+            await anyio.sleep(0.001)
 
 
 @attrs.frozen
