@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ import pytest
 from aioconnectmetrics import ConnectMetrics
 from aioconnectmetrics._alerts import parse_alert
 from aioconnectmetrics._board import board_app, serve_board
-from aioconnectmetrics._cli import main
+from aioconnectmetrics._cli import _parser, _run, main
 from aioconnectmetrics._cli.board import listen_address
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 from examples.board_png import write_png
@@ -30,6 +31,7 @@ from examples.chromium import chromium, chromium_path
 
 from .conftest import unlimited
 from .redis_server import free_port
+from .sse_client import read_events
 from .test_follow import metric_requests, until
 
 METRICS = ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_AVAILABLE"]
@@ -200,3 +202,40 @@ async def test_the_docs_picture_is_made_by_its_command(tmp_path: Path) -> None:
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert struct.unpack(">II", data[16:24]) == (1200, 760)  # the IHDR's width and height
+
+
+async def test_the_board_command_serves_its_selection(
+    fake: FakeConnect, instance_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``aioconnectmetrics board`` as typed: it says its URL, and its stream answers."""
+    queues = fake.add_queues(instance_id, 30)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "board")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "board-secret")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    args = _parser().parse_args(
+        ["board", "CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "--queues", *queues,
+         "--instance-id", instance_id, "--endpoint-url", fake.endpoint_url,
+         "--region", fake.region_name, "--listen", "127.0.0.1:0", "--ids",
+         "--alert", "CONTACTS_IN_QUEUE>=3"]
+    )  # fmt: skip
+    out = io.StringIO()
+    async with anyio.create_task_group() as group:
+        group.start_soon(_run, args, out, io.StringIO())
+        await until(lambda: "board: http" in out.getvalue())
+        match = re.search(r"board: (http://\S+)", out.getvalue())
+        assert match is not None
+        events, _ = await read_events(match.group(1) + "events", lambda e: len(e) == 2)
+        group.cancel_scope.cancel()
+    config, answer = events
+    assert config.data == {
+        "metrics": ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE"],
+        "alerts": [
+            {"metric": "CONTACTS_IN_QUEUE", "op": ">=", "threshold": 3.0,
+             "text": "CONTACTS_IN_QUEUE>=3"}
+        ],
+        "sort": "OLDEST_CONTACT_AGE",
+        "instance": instance_id,
+    }  # fmt: skip
+    assert answer.data["groupings"] == ["QUEUE"]  # the board's default
+    assert {row["queue_id"] for row in answer.data["rows"]} == set(queues)
+    assert "queue_name" not in answer.data["rows"][0]  # --ids: no listing

@@ -12,11 +12,15 @@ import functools
 import gc
 import json
 import random
+import sys
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import anyio
+import anyio.streams.text
 import pytest
 
 from aioconnectmetrics import (
@@ -46,6 +50,7 @@ from .test_quota import open_connections
 FAST = RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.02)
 METRICS = ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE"]
 OPERATION = "GetCurrentMetricData"
+ROOT = Path(__file__).parent.parent
 
 
 def metric_requests(fake: FakeConnect) -> int:
@@ -487,3 +492,54 @@ def test_the_longest_v2_windows() -> None:
         35 * 86400 - 300
     )
     assert check_last_v2(timedelta(days=88), "HOUR", 30.0) == 88 * 86400
+
+
+async def test_three_real_processes_on_one_redis_make_one_fan_out_per_snapshot(
+    redis_url: str,
+) -> None:
+    """As above, with three processes (`tests/follow_process.py`) on the real clock.
+
+    The fake's snapshot moves every 2 s; each process follows with three followers
+    until four snapshots. Once every follower has its first answer, each snapshot
+    costs one fan-out (two batches) for the three processes together.
+    """
+    with FakeConnect(quotas=None, snapshot_interval=2.0, seed=3) as fake:
+        instance_id = fake.add_instance()
+        queues = fake.add_queues(instance_id, 120)  # two batches
+        namespace = f"processes-{uuid.uuid4().hex[:8]}"
+        command = [
+            sys.executable, "-m", "tests.follow_process", fake.endpoint_url, instance_id,
+            redis_url, namespace, "4", *queues,
+        ]  # fmt: skip
+        outputs: list[list[str]] = [[], [], []]
+        ready: list[float] = []
+
+        async def run(lines: list[str]) -> None:
+            async with await anyio.open_process(command, cwd=ROOT) as process:
+                assert process.stdout is not None
+                async for chunk in anyio.streams.text.TextReceiveStream(process.stdout):
+                    lines.extend(chunk.splitlines())
+                    if "ready" in lines and len(ready) < sum("ready" in o for o in outputs):
+                        ready.append(time.time())
+                assert await process.wait() == 0
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for lines in outputs:
+                    group.start_soon(run, lines)
+        requests = [r for r in fake.requests if r.operation == OPERATION]
+    results = [json.loads(lines[-1]) for lines in outputs]
+    after = max(ready)  # every follower of every process has had its first answer
+    by_snapshot: dict[int, int] = {}
+    for r in requests:
+        if r.time > after:
+            index = int(r.time // 2.0)
+            by_snapshot[index] = by_snapshot.get(index, 0) + 1
+    assert len(by_snapshot) >= 2
+    assert set(by_snapshot.values()) == {2}  # one fan-out of two batches each
+    for result in results:
+        for mine in result["snapshots"]:
+            assert len(mine) == 4
+            assert mine == sorted(set(mine))  # newer each time, never twice
+    # The processes shared the work: together they sent what one would have.
+    assert sum(r["calls"] for r in results) == len(requests)
