@@ -9,6 +9,7 @@ not cached (docs/decisions.md, "Agents").
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from . import _telemetry as telemetry
 from ._agents import (
     AgentsRequest,
     AgentsResult,
@@ -28,6 +30,8 @@ from ._roster import Roster
 from ._runtime import Runtime
 from ._transport import Caller
 from ._wire import response_metadata
+
+OPERATION = "GetCurrentUserData"
 
 
 class AgentsPath:
@@ -84,14 +88,22 @@ class AgentsPath:
             return request
         return attrs.evolve(request, filter="RoutingProfiles", ids=profiles)
 
+    def _span(self, request: AgentsRequest) -> contextlib.AbstractContextManager[Any]:
+        """The call's span (nothing at all while no tracer provider is set)."""
+        return telemetry.call(
+            OPERATION, region=self.runtime.where.region, instance_id=request.instance_id
+        )
+
     async def result(self, call: Caller, request: AgentsRequest, *, names: bool) -> AgentsResult:
         """The rich API's agents; with `names`, user, profile and queue names too."""
-        roster = await self.roster(call, request)
-        labels: Mapping[str, str] = {}
-        usernames: Mapping[str, str] = {}
-        if names:
-            labels = await self.runtime.names(call, request.instance_id)
-            usernames = await self.runtime.usernames(call, request.instance_id)
+        with self._span(request) as span:
+            roster = await self.roster(call, request)
+            _annotate(span, roster)
+            labels: Mapping[str, str] = {}
+            usernames: Mapping[str, str] = {}
+            if names:
+                labels = await self.runtime.names(call, request.instance_id)
+                usernames = await self.runtime.usernames(call, request.instance_id)
         return AgentsResult(
             agents=tuple(parse_agent(r, labels, usernames) for r in roster.records),
             batches=roster.batches,
@@ -101,10 +113,25 @@ class AgentsPath:
 
     async def response(self, call: Caller, request: AgentsRequest) -> dict[str, Any]:
         """The drop-in response: every record, each agent once, no NextToken."""
-        roster = await self.roster(call, request)
+        with self._span(request) as span:
+            roster = await self.roster(call, request)
+            _annotate(span, roster)
         records = [dict(r) for r in roster.records]
         return {
             "UserDataList": records,
             "ApproximateTotalCount": len(records),
             "ResponseMetadata": response_metadata(roster.request_ids),
         }
+
+
+def _annotate(span: object, roster: Roster) -> None:
+    """What an agents call's span learns: batches, pages, the agents found."""
+    telemetry.answered(
+        span,
+        OPERATION,
+        batches=roster.batches,
+        pages=roster.pages,
+        rows=len(roster.records),
+        exact=lambda: True,  # each agent once, or the call fails
+        partial=False,
+    )

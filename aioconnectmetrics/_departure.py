@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.quota")  # by concern: docs/observability.md
 
 #: The request being sent in this task: told the seconds from its grant to departure.
 _DEPARTING: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(

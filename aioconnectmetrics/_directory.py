@@ -31,7 +31,7 @@ from ._profiles import ProfileMap
 from ._request import QUEUE_TYPES
 from ._transport import Caller
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.directory")  # by concern: docs/observability.md
 
 #: The profile map is checked against ListRoutingProfiles at most this often (seconds).
 MAP_CHECK_EVERY = 2.0

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import anyio
 import attrs
 
+from . import _telemetry as telemetry
 from ._agents import AgentsRequest
 from ._errors import (
     ConnectionFailedError,
@@ -41,7 +42,7 @@ from ._roster import Roster, fetch_roster
 from ._transport import Caller
 from ._wire import batch_params
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.fetch")  # by concern: docs/observability.md
 
 #: Errors after which the other batches are still worth having (a partial answer).
 BATCH_FAULTS = (ThrottledError, ServiceUnavailableError, ConnectionFailedError, PaginationError)
@@ -249,15 +250,33 @@ class FanOut:
         answers: dict[int, BatchAnswer] = {}
         fatal: list[ConnectMetricsError] = []
         batches = list(batches)
+        operation: str | None = getattr(getattr(fetch, "request", None), "operation", None)
 
         async def run(batch: Batch, scope: anyio.CancelScope) -> None:
             try:
                 async with self._slots:
-                    answer = await fetch.batch(batch)
+                    with telemetry.batch_span(operation, batch.index, len(batch.ids)) as span:
+                        answer = await fetch.batch(batch)
+                        telemetry.set_attributes(
+                            span,
+                            {
+                                "aioconnectmetrics.pages": answer.pages,
+                                "aioconnectmetrics.restarts": answer.restarts,
+                            },
+                        )
             except BATCH_FAULTS as exc:
                 # The caller learns it from the error or the partial answer
                 # (failed_queues): the log is not where it has to look.
-                logger.debug("batch %d failed: %s", batch.index, exc)
+                logger.debug(
+                    "batch %d failed: %s",
+                    batch.index,
+                    exc,
+                    extra={
+                        "operation": operation,
+                        "batch": batch.index,
+                        "error_type": type(exc).__qualname__,
+                    },
+                )
                 fetch.failures[batch.index] = exc
                 return
             except ConnectMetricsError as exc:

@@ -27,6 +27,7 @@ import anyio
 import anyio.abc
 import attrs
 
+from . import _telemetry as telemetry
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import (
     Answer,
@@ -39,7 +40,7 @@ from ._cache import (
 )
 from ._errors import ClientClosedError, ConnectMetricsError
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.cache")  # by concern: docs/observability.md
 
 Fetch = Callable[[], Awaitable[Answer]]
 #: When an answer fetched at a time (epoch seconds) stops being fresh.
@@ -109,6 +110,7 @@ class CacheFront:
         if now >= entry.fresh_until:
             return None
         self.counts["hits"] += 1
+        telemetry.cache_looked_up("hit", for_caller="hit")
         if ahead:
             self._maybe_refresh_ahead(key, fetch, fresh_until, entry, now)
         return entry.answer
@@ -116,6 +118,7 @@ class CacheFront:
     async def fetch(self, fetch: Fetch, *, replacing: float | None = None) -> Answer:
         """Fetch, with nothing read or stored; what the answer shows is learnt."""
         self.counts["fetches"] += 1
+        telemetry.cache_outcome.set("bypass")
         return await self._observed(fetch, replacing)
 
     async def get(
@@ -132,12 +135,14 @@ class CacheFront:
                 now = self._clock()
                 if now < entry.fresh_until:
                     self.counts["hits"] += 1
+                    telemetry.cache_looked_up("hit", for_caller="hit")
                     if ahead:
                         self._maybe_refresh_ahead(key, fetch, fresh_until, entry, now)
                     return entry.answer
                 grace = self.policy.stale_grace if self.policy is not None else None
                 if grace is not None and now < entry.fresh_until + grace:
                     self.counts["stale_served"] += 1
+                    telemetry.cache_looked_up("stale", for_caller="stale")
                     if key not in self._flights:
                         self._start(key, fetch, fresh_until, background=True)
                     return entry.answer
@@ -188,8 +193,10 @@ class CacheFront:
         flight = self._flights.get(key)
         if flight is None:
             flight = self._start(key, fetch, fresh_until)
+            telemetry.cache_looked_up("miss", for_caller="fetched")
         else:
             self.counts["coalesced"] += 1
+            telemetry.cache_looked_up("joined", for_caller="joined")
         flight.waiters += 1
         try:
             await flight.done.wait()

@@ -41,7 +41,7 @@ from aiobotocore.session import AioSession
 from ._errors import ConfigurationError
 from ._transport import new_session
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.identity")  # by concern: docs/observability.md
 
 ANONYMOUS = "anonymous"
 #: STS error codes that mean "these credentials are not valid" (not "STS is not here").

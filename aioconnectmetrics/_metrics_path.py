@@ -10,12 +10,14 @@ deadline covers every wait of it. `MetricsPath.stream` is the page-wise path.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
 import attrs
 
+from . import _telemetry as telemetry
 from ._cache import Answer, cache_key, fresh_until
 from ._checks import CacheMode, check_flag
 from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
@@ -96,19 +98,50 @@ class MetricsPath:
         labelled = check_flag("names", names) and not {"QUEUE", "ROUTING_PROFILE"}.isdisjoint(
             request.groupings
         )
-        answer = await self.answer(call, request, spread, mode)
-        labels = await self.runtime.names(call, request.instance_id) if labelled else None
-        check_failures(request, answer, allow_partial=allow_partial, names=labels)
-        return result_of(request, answer, labels)
+        with self._span(request) as span:
+            answer = await self.answer(call, request, spread, mode)
+            self._annotate(span, answer)
+            labels = await self.runtime.names(call, request.instance_id) if labelled else None
+            check_failures(request, answer, allow_partial=allow_partial, names=labels)
+            return result_of(request, answer, labels)
 
     async def response(self, call: Caller, request: MetricsRequest) -> dict[str, Any]:
         """The drop-in API's response, in botocore's shape."""
-        answer = await self.answer(call, request, None, "use")
-        check_failures(request, answer, allow_partial=False)
-        # With a cache, answers are shared: give each caller rows of its own.
-        shared = self.runtime.front.policy is not None
-        return botocore_response(
-            request, answer.rows, answer.snapshots, answer.request_ids, copy_rows=shared
+        with self._span(request) as span:
+            answer = await self.answer(call, request, None, "use")
+            self._annotate(span, answer)
+            check_failures(request, answer, allow_partial=False)
+            # With a cache, answers are shared: give each caller rows of its own.
+            shared = self.runtime.front.policy is not None
+            return botocore_response(
+                request, answer.rows, answer.snapshots, answer.request_ids, copy_rows=shared
+            )
+
+    def _span(self, request: MetricsRequest) -> contextlib.AbstractContextManager[Any]:
+        """The call's span (nothing at all while no tracer provider is set)."""
+        ids = request.queue_ids if request.queue_ids is not None else request.routing_profile_ids
+        return telemetry.call(
+            self.operation,
+            region=self.runtime.where.region,
+            instance_id=request.instance_id,
+            ids=len(ids) if ids is not None else None,
+        )
+
+    def _annotate(self, span: object, answer: Answer) -> None:
+        """What a call span learns from its answer; the snapshot's age recorded."""
+        if span is None and not telemetry.metering():
+            return
+        snapshot = answer.snapshot_time
+        age = self.runtime.now().timestamp() - snapshot.timestamp() if snapshot else None
+        telemetry.answered(
+            span,
+            self.operation,
+            batches=answer.batches,
+            pages=answer.pages,
+            rows=len(answer.rows),
+            exact=lambda: all(not row.approximate for row in answer.rows),
+            partial=bool(answer.failures),
+            snapshot_age=age,
         )
 
     async def answer(
@@ -135,6 +168,15 @@ class MetricsPath:
 
     async def compute(self, call: Caller, request: MetricsRequest, spread: float | None) -> Answer:
         """Resolve, fan out and merge: one upstream fetch, failures recorded, not raised."""
+        started = anyio.current_time()
+        try:
+            return await self._compute(call, request, spread)
+        finally:
+            telemetry.fetched(self.operation, anyio.current_time() - started)
+
+    async def _compute(
+        self, call: Caller, request: MetricsRequest, spread: float | None
+    ) -> Answer:
         with self.runtime.deadline():
             request = await self.resolve(call, request)
             plan, execution = await self.execute(call, request, spread)

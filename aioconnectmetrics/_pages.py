@@ -24,7 +24,7 @@ from ._request import MetricsRequest
 from ._transport import Caller
 from ._wire import parse_rows
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.fetch")  # by concern: docs/observability.md
 
 #: Seconds before a pagination token's 5-minute life ends at which it is no longer used.
 TOKEN_SAFETY_MARGIN = 30.0
@@ -140,7 +140,12 @@ class PageChain:
                 raise PaginationError(batch.index, restarts, reason)
             restarts += 1
             restarted = True
-            logger.debug("batch %d: restarting its pages (%s)", batch.index, reason)
+            logger.debug(
+                "batch %d: restarting its pages (%s)",
+                batch.index,
+                reason,
+                extra={"batch": batch.index, "reason": reason},
+            )
 
     async def collect(self, batch: Batch, params: Mapping[str, Any]) -> BatchAnswer:
         """Every page of one batch, from one snapshot: `pages`, gathered.

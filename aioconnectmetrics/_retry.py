@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import attrs
 
+from . import _telemetry as telemetry
 from ._checks import check_count, positive_or_none, settings_checked
 from ._departure import departing
 from ._errors import (
@@ -31,7 +32,7 @@ from ._errors import (
 from ._limiter import Limiter
 from ._transport import Caller
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.quota")  # by concern: docs/observability.md
 
 
 @attrs.frozen
@@ -96,15 +97,25 @@ class RetryingCaller:
         bucket = self._limiter.bucket(self._identity, self._region, operation)
         retry = 0
         while True:
-            grant = await bucket.acquire() if bucket is not None else None
+            grant = None
+            if bucket is not None:
+                asked = anyio.current_time()
+                grant = await bucket.acquire()
+                telemetry.limiter_waited(
+                    operation, anyio.current_time() - asked, lambda: bucket.stats.rate
+                )
             try:
                 if bucket is None or grant is None:
-                    return await self._inner(operation, params)
-                # The bucket learns when the request really left (set-up included).
-                with departing(functools.partial(bucket.departed, grant)):
-                    return await self._inner(operation, params)
+                    answer = await self._inner(operation, params)
+                else:
+                    # The bucket learns when the request really left (set-up included).
+                    with departing(functools.partial(bucket.departed, grant)):
+                        answer = await self._inner(operation, params)
             except (ServiceError, ConnectionFailedError) as exc:
                 throttled = isinstance(exc, ThrottledError)
+                telemetry.attempt(operation, "throttled" if throttled else "fault", self._region)
+                if throttled:
+                    telemetry.event("throttle", {"rpc.method": operation, "attempt": retry + 1})
                 if throttled and bucket is not None and grant is not None:
                     await bucket.report_throttle(grant)
                 if not is_retryable(exc) or retry + 1 >= self._policy.attempts:
@@ -115,9 +126,33 @@ class RetryingCaller:
                     if throttled and bucket is not None
                     else self._policy.backoff(retry, self._rng)
                 )
-                logger.debug("%s: %s; retry %d in %.2f s", operation, exc, retry + 1, delay)
+                logger.debug(
+                    "%s: %s; retry %d in %.2f s",
+                    operation,
+                    exc,
+                    retry + 1,
+                    delay,
+                    extra={
+                        "operation": operation,
+                        "error_type": type(exc).__qualname__,
+                        "retry": retry + 1,
+                        "delay": delay,
+                    },
+                )
                 if self._on_retry is not None:
                     self._on_retry(operation, exc)
+                telemetry.event(
+                    "retry",
+                    {
+                        "rpc.method": operation,
+                        "error.type": type(exc).__qualname__,
+                        "attempt": retry + 2,
+                        "aioconnectmetrics.delay_s": delay,
+                    },
+                )
                 retry += 1
                 if delay > 0:
                     await self._sleep(delay)
+            else:
+                telemetry.attempt(operation, "ok", self._region)
+                return answer

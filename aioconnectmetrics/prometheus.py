@@ -38,7 +38,7 @@ from ._result import MetricRow, MetricsResult
 
 __all__ = ["CONTENT_TYPE_LATEST", "Exporter", "ExporterApp", "aiohttp_handler", "asgi_app"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.export")  # by concern: docs/observability.md
 
 #: Prefix of the Connect metrics; the library's own are ``aioconnectmetrics_*``.
 PREFIX = "amazon_connect"

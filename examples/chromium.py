@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import itertools
 import json
 import shutil
@@ -20,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import anyio
+import anyio.to_thread
 
 
 def chromium_path() -> str | None:
@@ -88,7 +90,8 @@ async def chromium(binary: str | None = None) -> AsyncIterator[Page]:
     binary = binary or chromium_path()
     if binary is None:
         raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
-    with tempfile.TemporaryDirectory(prefix="aioconnectmetrics-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="aioconnectmetrics-chromium-")
+    try:
         process = await anyio.open_process(
             [
                 binary,
@@ -129,3 +132,19 @@ async def chromium(binary: str | None = None) -> AsyncIterator[Page]:
                 process.kill()
                 with anyio.CancelScope(shield=True):
                     await process.wait()
+    finally:
+        # Chromium's helper processes outlive the browser by a moment, still writing
+        # into the profile: remove it once they are done (at most ~2 s).
+        with anyio.CancelScope(shield=True):
+            for _ in range(20):
+                try:
+                    await anyio.to_thread.run_sync(shutil.rmtree, profile)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    await anyio.sleep(0.1)
+            else:
+                await anyio.to_thread.run_sync(
+                    functools.partial(shutil.rmtree, profile, ignore_errors=True)
+                )

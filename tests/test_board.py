@@ -24,7 +24,7 @@ from aioconnectmetrics import ConnectMetrics
 from aioconnectmetrics._alerts import parse_alert
 from aioconnectmetrics._board import board_app, serve_board
 from aioconnectmetrics._cli import _parser, _run, main
-from aioconnectmetrics._cli.board import listen_address
+from aioconnectmetrics._cli.export import listen_address
 from aioconnectmetrics.testing import FakeConnect, ManualClock
 from examples.board_png import write_png
 from examples.chromium import chromium, chromium_path
@@ -63,6 +63,7 @@ async def board(cm: ConnectMetrics, queues: list[str], port: int) -> AsyncIterat
         ("127.0.0.1:8080", ("127.0.0.1", 8080)),
         ("[::1]:0", ("::1", 0)),
         ("localhost:80", ("localhost", 80)),
+        (":9464", ("127.0.0.1", 9464)),
     ],
 )
 def test_listen_addresses(text: str, expected: tuple[str, int]) -> None:

@@ -57,7 +57,7 @@ async def test_unreachable_sts_scopes_to_the_key_with_a_warning(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     keys = Keys("AKIAUNREACHABLE", "its-secret")
-    with caplog.at_level(logging.WARNING, logger="aioconnectmetrics._identity"):
+    with caplog.at_level(logging.WARNING, logger="aioconnectmetrics.identity"):
         async with ConnectMetrics(
             region_name="us-east-1",
             endpoint_url=f"http://127.0.0.1:{port}",

@@ -34,6 +34,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "_v2.model",
             "_v2.catalog",
             "_stats",
+            "_telemetry",
         },
     ),
     (
@@ -99,6 +100,7 @@ ROLES: list[tuple[str, set[str]]] = [
             "_cli.board",
             "_board.__init__",
             "sse",
+            "otlp",
             "_cli.v2",
             "_wallboard",
             "prometheus",
@@ -162,6 +164,10 @@ def imports(name: str, path: Path, known: set[str]) -> tuple[set[str], set[str]]
             else:
                 base = package[: len(package) - (node.level - 1)]
                 target = ".".join([*base, *([node.module] if node.module else [])])
+            submodules = {f"{target}.{a.name}".lstrip(".") for a in node.names} & known
+            if node.module is None and submodules:  # from . import _telemetry
+                inside.update(submodules)
+                continue
             for candidate in (target, f"{target}.__init__" if target else "__init__"):
                 if candidate in known:
                     inside.add(candidate)

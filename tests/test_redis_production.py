@@ -56,8 +56,24 @@ def cluster(primaries: int, replicas: int = 0) -> Iterator[list[int]]:
     """A Redis cluster on loopback (`replicas` per primary, 1 s node timeout): its ports.
 
     Each node's bus port is a free port of its own: the default, the port + 10,000, is
-    past 65,535 for a high ephemeral port.
+    past 65,535 for a high ephemeral port. A cluster that does not come up (on a loaded
+    machine, a port taken between its choice and its use by a parallel worker) is
+    started again on other ports, up to three times.
     """
+    for attempt in range(3):
+        with contextlib.ExitStack() as stack:
+            try:
+                ports = stack.enter_context(_cluster_once(primaries, replicas))
+            except (subprocess.CalledProcessError, AssertionError, RuntimeError):
+                if attempt == 2:
+                    raise
+                continue
+            yield ports
+            return
+
+
+@contextlib.contextmanager
+def _cluster_once(primaries: int, replicas: int) -> Iterator[list[int]]:
     with tempfile.TemporaryDirectory(prefix="aioconnectmetrics-cluster-") as directory:
         nodes = [
             ["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{i}.conf",

@@ -33,7 +33,7 @@ from .._retry import RetryPolicy
 from .board import add_parser as add_board_parser
 from .board import board_options, run_board
 from .export import add_parser as add_export_parser
-from .export import run_export
+from .export import check_otlp, run_export
 from .output import agents, listing, render
 from .v2 import add_v2_options, period, render_v2, run_v2
 from .watch import add_parser as add_watch_parser
@@ -282,6 +282,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     if args.command == "board":
         board_options(args)  # its own options checked before any connection
+    if args.command == "export":
+        check_otlp(args)
     progress = _Progress(err)
     async with _client(args, progress) as cm:
         if args.command == "queues":

@@ -15,6 +15,7 @@ import attrs
 from .._alerts import Alert, parse_alert
 from .._client import ConnectMetrics
 from .._errors import InvalidRequestError
+from .export import listen_address
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -42,16 +43,6 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="EXPR",
         help="colour values that cross it: OLDEST_CONTACT_AGE>120, CONTACTS_IN_QUEUE>=10",
     )
-
-
-def listen_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8080`` for IPv6) as (host, port), or `InvalidRequestError`."""
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    allowed = "HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080 (port 0 to 65535)"
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise InvalidRequestError("--listen", text, allowed)
-    return host, int(port)
 
 
 @attrs.frozen

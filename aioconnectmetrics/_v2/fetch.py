@@ -10,6 +10,7 @@ restarted when its token is rejected or too old), and merges them (`_v2/merge.py
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -18,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from .. import _telemetry as telemetry
 from .._cache import Answer, fresh_until_v2
 from .._checks import CacheMode, check_flag
 from .._errors import ConnectMetricsError, InvalidRequestError
@@ -112,20 +114,30 @@ class V2Path:
         """The rich API's result; with `names`, its rows' queues, profiles and agents named."""
         labelled = check_flag("names", names)
         refuse_early(request)
-        answer = await self.answer(call, request, mode)
-        check_v2_failures(request, answer, allow_partial=allow_partial)
-        labels = await self.names(call, request) if labelled else None
-        return v2_result_of(request, answer, labels)
+        with self._span(request) as span:
+            answer = await self.answer(call, request, mode)
+            _annotate(span, answer)
+            check_v2_failures(request, answer, allow_partial=allow_partial)
+            labels = await self.names(call, request) if labelled else None
+            return v2_result_of(request, answer, labels)
 
     async def response(self, call: Caller, request: V2Request) -> dict[str, Any]:
         """The drop-in response: every row, combined across calls, botocore's shape."""
         refuse_early(request)
-        answer = await self.answer(call, request, "use")
-        check_v2_failures(request, answer, allow_partial=False)
-        return {
-            "MetricResults": wire_rows(request, answer.rows),
-            "ResponseMetadata": response_metadata(answer.request_ids),
-        }
+        with self._span(request) as span:
+            answer = await self.answer(call, request, "use")
+            _annotate(span, answer)
+            check_v2_failures(request, answer, allow_partial=False)
+            return {
+                "MetricResults": wire_rows(request, answer.rows),
+                "ResponseMetadata": response_metadata(answer.request_ids),
+            }
+
+    def _span(self, request: V2Request) -> contextlib.AbstractContextManager[Any]:
+        """The call's span (nothing at all while no tracer provider is set)."""
+        return telemetry.call(
+            OPERATION, region=self.runtime.where.region, instance_id=request.instance_id
+        )
 
     async def answer(self, call: Caller, request: V2Request, mode: CacheMode) -> Answer:
         """The merged answer to `request`: from the cache, or fetched."""
@@ -214,3 +226,16 @@ class V2Path:
             failed_queues=tuple((i, batches[i].ids) for i in sorted(work.failures)),
             request_ids=tuple(a.request_id for a in done if a.request_id),
         )
+
+
+def _annotate(span: object, answer: Answer) -> None:
+    """What a V2 call's span learns from its answer."""
+    telemetry.answered(
+        span,
+        OPERATION,
+        batches=answer.batches,
+        pages=answer.pages,
+        rows=len(answer.rows),
+        exact=lambda: all(not row.approximate for row in answer.rows),
+        partial=bool(answer.failures),
+    )

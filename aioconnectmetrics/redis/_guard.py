@@ -13,7 +13,7 @@ import redis.exceptions
 from .._checks import check_positive, settings_checked
 from .._errors import BackendUnavailableError, InvalidSettingError
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aioconnectmetrics.redis")  # by concern: docs/observability.md
 T = TypeVar("T")
 Fallback = Literal["local", "error"]
 
