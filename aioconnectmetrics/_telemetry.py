@@ -69,17 +69,23 @@ class _Switch:
 
     The API's getters read the environment on each call; the hot path (a cache hit)
     must not pay that. A provider set after the process started is seen within
-    `RECHECK` seconds (`recheck` sees it at once).
+    `RECHECK` seconds and `CALLS` uses (`recheck` sees it at once).
     """
 
     def __init__(self, probe: Callable[[], bool]) -> None:
         self._probe = probe
         self._on = False
         self._next = -math.inf
+        self._skip = 0
 
     def __call__(self) -> bool:
         if self._on:
             return True
+        # Off: the clock is read once in `CALLS` uses (a hit is a few microseconds).
+        self._skip -= 1
+        if self._skip > 0:
+            return False
+        self._skip = CALLS
         now = time.monotonic()
         if now >= self._next:
             self._next = now + RECHECK
@@ -89,9 +95,11 @@ class _Switch:
     def recheck(self) -> None:
         """Ask again at the next use."""
         self._next = -math.inf
+        self._skip = 0
 
 
 RECHECK = 1.0
+CALLS = 64
 _tracing = _Switch(lambda: AVAILABLE and _tracer_set())
 _metering = _Switch(lambda: AVAILABLE and _meter_set())
 
@@ -159,6 +167,17 @@ class _Instruments:
 
 
 _instruments: _Instruments | None = None
+_tracers: list[Any] = []
+
+
+def _tracer() -> Any:
+    """The library's tracer, asked of the provider once (the SDK's getter is not cheap).
+
+    Asked only once `tracing()` has seen a provider set, which is for good.
+    """
+    if not _tracers:
+        _tracers.append(otel_trace.get_tracer(SCOPE, VERSION))
+    return _tracers[0]
 
 
 def instruments() -> _Instruments | None:
@@ -181,7 +200,7 @@ def call_span(name: str, attributes: Attributes) -> Iterator[Any]:
     if not tracing():
         yield None
         return
-    tracer = otel_trace.get_tracer(SCOPE, VERSION)
+    tracer = _tracer()
     token = cache_outcome.set(None)
     try:
         with tracer.start_as_current_span(
@@ -206,7 +225,7 @@ def batch_span(operation: str | None, index: int, ids: int) -> Iterator[Any]:
     if not tracing():
         yield None
         return
-    tracer = otel_trace.get_tracer(SCOPE, VERSION)
+    tracer = _tracer()
     attributes: dict[str, Any] = {
         "aioconnectmetrics.batch.index": index,
         "aioconnectmetrics.batch.ids": ids,

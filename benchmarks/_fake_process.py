@@ -2,7 +2,7 @@
 
 Run: python -m benchmarks._fake_process OUT.json SIZE [SIZE ...] [--latency S]
          [--snapshot-interval S] [--connection-setup S] [--tls] [--role-sessions N]
-         [--departments] [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
+         [--departments] [--no-quotas] [--consumer KEY:RATE:BURST[:DELAY:DURATION] ...]
 Writes {"endpoint": ..., "ca_bundle": ..., "instances": {size: [instance_id, [queue
 ids]]}, "truth": {size: {metric: value}}} to OUT.json once it serves, then runs until
 killed. ``--departments``: besides each populated centre (``populate``'s "spread"
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aioconnectmetrics.testing import FakeConnect
+from aioconnectmetrics.testing._service import DEFAULT_QUOTAS
 
 #: The summary the benchmarks check their answers against (each agent once).
 TRUTH_METRICS = ("CONTACTS_IN_QUEUE", "AGENTS_ONLINE", "AGENTS_AVAILABLE")
@@ -72,6 +73,9 @@ def main() -> None:
         help="also a centre of the 'departments' layout per size (SIZE/departments)",
     )
     parser.add_argument("--consumer", action="append", default=[])
+    parser.add_argument(
+        "--no-quotas", action="store_true", help="no quota at all (CPU benchmarks, not pacing)"
+    )
     args = parser.parse_args()
     setup = args.connection_setup
     with FakeConnect(
@@ -80,6 +84,7 @@ def main() -> None:
         snapshot_interval=args.snapshot_interval,
         connection_setup=(0.8 * setup, 1.2 * setup),
         tls=args.tls,
+        quotas=None if args.no_quotas else DEFAULT_QUOTAS,
     ) as fake:
         for spec in args.consumer:
             key, rate, burst, *timing = spec.split(":")

@@ -88,6 +88,7 @@ def fake_service(
     tls: bool = False,
     role_sessions: int = 0,
     departments: bool = False,
+    quotas: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Start the fake in its own process; yield its endpoint and instances.
 
@@ -99,6 +100,7 @@ def fake_service(
     every client in this process and its children verifies it (``AWS_CA_BUNDLE``).
     `role_sessions`: an account with that many sessions of one role, and a static key.
     `departments`: a centre of the "departments" layout per size too (SIZE/departments).
+    `quotas`: False for no quota at all (benchmarks of CPU, not of pacing).
     """
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
@@ -116,6 +118,7 @@ def fake_service(
                 *(["--tls"] if tls else []),
                 f"--role-sessions={role_sessions}",
                 *(["--departments"] if departments else []),
+                *([] if quotas else ["--no-quotas"]),
                 *(f"--consumer={spec}" for spec in consumers),
             ],
         )
