@@ -262,6 +262,7 @@ class FanOut:
                             {
                                 "aioconnectmetrics.pages": answer.pages,
                                 "aioconnectmetrics.restarts": answer.restarts,
+                                "aws.request_id": answer.request_id or None,
                             },
                         )
             except BATCH_FAULTS as exc:

@@ -124,6 +124,8 @@ async def test_a_three_batch_call_is_a_span_with_a_child_per_batch_and_its_throt
         100,
     ]
     assert all(attributes_of(b)["aioconnectmetrics.pages"] == 1 for b in batches)
+    # The service's request ID of each batch's first page (semantic conventions: aws.*).
+    assert all(attributes_of(b)["aws.request_id"] for b in batches)
     # The second request was refused: its batch's span tells the throttle and the retry.
     events = [
         (e.name, attributes_of(b)["aioconnectmetrics.batch.index"])
