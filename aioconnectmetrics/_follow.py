@@ -175,26 +175,24 @@ def longest_window(publish_lag: float) -> int:
 
 def check_last(value: object, publish_lag: float) -> float:
     """`last` of `follow_historical`: a timedelta of whole 5-minute intervals, or refused."""
-    longest = longest_window(publish_lag)
-    allowed = (
-        f"a timedelta of whole 5-minute intervals, from 5 minutes to {timedelta(seconds=longest)}"
-    )
-    if not isinstance(value, timedelta):
-        raise InvalidRequestError("last", value, allowed)
-    seconds = value.total_seconds()
-    if seconds % INTERVAL_SECONDS or not INTERVAL_SECONDS <= seconds <= longest:
-        raise InvalidRequestError("last", str(value), allowed)
-    return seconds
+    return _check_window(value, longest_window(publish_lag))
 
 
 def check_last_v2(value: object, interval: str, publish_lag: float) -> float:
     """`last` of `follow_v2`: whole 5-minute steps, within the API's ranges, or refused."""
-    longest = V2_LONG_RANGE - INTERVAL_SECONDS if interval in ("DAY", "WEEK", "TOTAL") else None
-    longest = longest or (V2_RETENTION - INTERVAL_SECONDS - int(publish_lag))
+    if interval in ("DAY", "WEEK", "TOTAL"):
+        longest = V2_LONG_RANGE - INTERVAL_SECONDS
+    else:
+        longest = V2_RETENTION - INTERVAL_SECONDS - int(publish_lag)
     longest -= longest % INTERVAL_SECONDS
+    return _check_window(value, longest, f" (with interval {interval})")
+
+
+def _check_window(value: object, longest: int, note: str = "") -> float:
+    """`last` in seconds: a timedelta of whole 5-minute steps up to `longest`, or refused."""
     allowed = (
-        f"a timedelta of whole 5-minute intervals, from 5 minutes to {timedelta(seconds=longest)}"
-        f" (with interval {interval})"
+        "a timedelta of whole 5-minute intervals, "
+        f"from 5 minutes to {timedelta(seconds=longest)}{note}"
     )
     if not isinstance(value, timedelta):
         raise InvalidRequestError("last", value, allowed)
