@@ -33,10 +33,11 @@ def entry_to_json(entry: CacheEntry) -> str:
             list(row.key),
             row.queue_arn,
             row.routing_profile_arn,
-            row.values,
+            dict(row.values),
             {k: list(v) if v else None for k, v in row.approximate.items()},
             row.raw,
-            row.dims,
+            # A V2 row's dimensions are a read-only view: JSON takes the dict.
+            None if row.dims is None else dict(row.dims),
             list(row.interval) if row.interval else None,
         ]
         for row in answer.rows
@@ -128,7 +129,7 @@ def _row(stored: object) -> Row:
         checked_values,
         MappingProxyType(bounds) if bounds else NOTHING_APPROXIMATE,
         None if raw is None else _mapping(raw),
-        None if dims is None else _strings(dims),
+        None if dims is None else MappingProxyType(_strings(dims)),
         None if interval is None else (_number(interval[0]), _number(_list(interval, 2)[1])),
     )
 

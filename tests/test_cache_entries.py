@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -132,3 +133,44 @@ async def test_a_corrupt_shared_entry_is_refetched_and_replaced(
     finally:
         await raw.aclose()
         await backend.aclose()
+
+
+async def test_a_v2_answer_is_shared_through_redis(
+    fake: FakeConnect, instance_id: str, redis_url: str
+) -> None:
+    """A GetMetricDataV2 answer (rows with dimensions and intervals) is stored and read back.
+
+    Its entry once failed to encode (a row's dimensions are a read-only view): every V2
+    call on a shared backend raised. A second client on the same Redis now gets it from
+    the entry, with no request, the same rows.
+    """
+    queues = list(fake.populate(instance_id, queues=20).queue_ids)
+    end = datetime.fromtimestamp(fake.clock(), timezone.utc).replace(minute=0, second=0)
+    ask: dict[str, Any] = {
+        "start": end - timedelta(hours=6),
+        "end": end,
+        "interval": "HOUR",
+        "queues": queues,
+        "groupings": ["QUEUE"],
+    }
+    backends = [RedisBackend.from_url(redis_url + "/5", namespace="v2-shared") for _ in range(2)]
+    raw = aioredis.Redis.from_url(redis_url + "/5")
+    try:
+        await raw.flushdb()
+        async with fake.metrics_client(instance_id, cache_backend=backends[0]) as one:
+            first = await one.get_historical_metrics_v2(["CONTACTS_HANDLED"], **ask)
+        requests = len(fake.requests)
+        async with fake.metrics_client(instance_id, cache_backend=backends[1]) as two:
+            second = await two.get_historical_metrics_v2(["CONTACTS_HANDLED"], **ask)
+            assert two.cache_stats.hits == 1
+        assert len(fake.requests) == requests  # from the shared entry
+        assert len(first.rows) == 6 * 20
+        assert [r.to_dict() for r in second.rows] == [r.to_dict() for r in first.rows]
+        [key] = [k async for k in raw.scan_iter(match="v2-shared:*:entry")]
+        entry = entry_from_json(await raw.get(key) or b"")
+        assert entry is not None
+        assert all(isinstance(row.dims, MappingProxyType) for row in entry.answer.rows)
+    finally:
+        await raw.aclose()
+        for backend in backends:
+            await backend.aclose()
