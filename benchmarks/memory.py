@@ -1,0 +1,279 @@
+"""What answers weigh: memory held after a call, and a shared cache entry's bytes.
+
+Issue 23's workloads, against the fake in a process of its own (no quota, no latency):
+
+* real time: 5,000 queues grouped by QUEUE and CHANNEL, four metrics;
+* GetMetricDataV2: 250 queues, 7 days by the hour, four metrics.
+
+Each measurement runs in a fresh process (tracemalloc on, the fake's memory not in it)
+and reports what stays allocated after the call, with the answer (and the client, its
+cache included) alive: `held`, and the call's `peak`. Contenders:
+
+* **raw pages**: a plain aiobotocore loop over 100-queue batches and their pages,
+  keeping every response (real time only);
+* **rich API**, cache off and on; **drop-in API** (``get_current_metric_data``), cache
+  off and on;
+* **Redis entry**: the bytes of the cache entry as a shared backend stores it
+  (``entry_to_json``), beside the JSON of the raw pages.
+
+``--commit SHA`` (repeatable) measures other commits too, in the same run: each is
+checked out in a temporary worktree and imported from there.
+
+Run: python -m benchmarks.memory [--commit 3829173] [--skip-v2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).parent.parent
+QUEUES = 5000
+METRICS = ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_AVAILABLE", "AGENTS_ONLINE"]
+CHANNELS = ["VOICE", "CHAT", "TASK", "EMAIL"]
+V2_QUEUES = 250
+V2_METRICS = ["CONTACTS_HANDLED", "CONTACTS_ABANDONED", "AVG_HANDLE_TIME", "AVG_QUEUE_ANSWER_TIME"]
+KINDS = {
+    "raw": "raw botocore pages, kept by a plain loop",
+    "rich-off": "rich API, cache off",
+    "rich-on": "rich API, cache on",
+    "dropin-off": "drop-in API, cache off",
+    "dropin-on": "drop-in API, cache on",
+    "v2-rich-off": "V2 rich API, cache off",
+    "v2-rich-on": "V2 rich API, cache on",
+}
+
+
+# -- the child: one measurement, with the package imported from `source` ---------------------
+async def _measure(
+    kind: str, endpoint: str, instance_id: str, queues: list[str]
+) -> dict[str, Any]:
+    import gc  # noqa: PLC0415 - the child imports after its sys.path is set
+    import tracemalloc  # noqa: PLC0415
+    from datetime import datetime, timedelta, timezone  # noqa: PLC0415
+
+    from aiobotocore.session import get_session  # noqa: PLC0415
+
+    import aioconnectmetrics as acm  # noqa: PLC0415
+
+    keys: dict[str, Any] = {
+        "aws_access_key_id": f"memory-{kind}",
+        "aws_secret_access_key": "memory-secret",
+    }
+    entries: list[int] = []
+
+    class Measured(acm.MemoryBackend):
+        async def set(self, key: str, entry: Any, ttl: float) -> None:
+            entries.append(len(acm.entry_to_json(entry).encode()))
+            await super().set(key, entry, ttl)
+
+    cache_on = kind.endswith("-on")
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    del before
+    gc.collect()
+    baseline, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    kept: Any
+    raw_json = 0
+    if kind == "raw":
+        session = get_session()
+        async with session.create_client(
+            "connect", region_name="us-east-1", endpoint_url=endpoint, **keys
+        ) as client:
+            kept = []
+            for start in range(0, len(queues), 100):
+                params: dict[str, Any] = {
+                    "InstanceId": instance_id,
+                    "Filters": {"Queues": queues[start : start + 100], "Channels": CHANNELS},
+                    "Groupings": ["QUEUE", "CHANNEL"],
+                    "CurrentMetrics": [
+                        {"Name": m, "Unit": "SECONDS" if m == "OLDEST_CONTACT_AGE" else "COUNT"}
+                        for m in METRICS
+                    ],
+                }
+                while True:
+                    page = await client.get_current_metric_data(**params)
+                    kept.append(page)
+                    token = page.get("NextToken")
+                    if not token:
+                        break
+                    params["NextToken"] = token
+            gc.collect()
+            held, peak = tracemalloc.get_traced_memory()
+            rows = sum(len(p["MetricResults"]) for p in kept)
+            raw_json = len(json.dumps(kept, default=str).encode())
+        return {
+            "held": held - baseline,
+            "peak": peak - baseline,
+            "rows": rows,
+            "raw_json": raw_json,
+        }
+    policy = acm.CachePolicy() if cache_on else None
+    backend = Measured() if cache_on else None
+    cm = acm.ConnectMetrics(
+        instance_id,
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        cache=policy,
+        cache_backend=backend,
+        limiter=acm.RateLimiter(dict.fromkeys(acm.SERVICE_QUOTAS, (1000000.0, 10**6))),
+        **keys,
+    )
+    async with cm:
+        if kind.startswith("v2"):
+            end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+            kept = await cm.get_historical_metrics_v2(
+                V2_METRICS,
+                start=end - timedelta(days=7),
+                end=end,
+                interval="HOUR",
+                queues=queues[:V2_QUEUES],
+                groupings=["QUEUE"],
+            )
+            rows = len(kept.rows)
+        elif kind.startswith("rich"):
+            kept = await cm.get_current_metrics(
+                METRICS, queues=queues, channels=CHANNELS, groupings=["QUEUE", "CHANNEL"]
+            )
+            rows = len(kept.rows)
+        else:
+            face = getattr(cm, "boto", cm)
+            kept = await face.get_current_metric_data(
+                InstanceId=instance_id,
+                Filters={"Queues": queues, "Channels": CHANNELS},
+                Groupings=["QUEUE", "CHANNEL"],
+                CurrentMetrics=[
+                    {"Name": m, "Unit": "SECONDS" if m == "OLDEST_CONTACT_AGE" else "COUNT"}
+                    for m in METRICS
+                ],
+            )
+            rows = len(kept["MetricResults"])
+        gc.collect()
+        held, peak = tracemalloc.get_traced_memory()
+    return {
+        "held": held - baseline,
+        "peak": peak - baseline,
+        "rows": rows,
+        "entry": entries[-1] if entries else None,
+    }
+
+
+def _child(kind: str, endpoint: str, instance_id: str, queues_file: str) -> None:
+    import anyio  # noqa: PLC0415
+
+    queues = json.loads(Path(queues_file).read_text())
+    figures = anyio.run(_measure, kind, endpoint, instance_id, queues)
+    sys.stdout.write(json.dumps(figures) + "\n")
+
+
+# -- the parent ----------------------------------------------------------------------------
+def _run_child(
+    source: Path, kind: str, endpoint: str, instance_id: str, queues: str
+) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    child = subprocess.run(  # noqa: S603 - this file, fixed arguments
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            kind,
+            endpoint,
+            instance_id,
+            queues,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),  # so that `source` is what is imported
+    )
+    if child.returncode:
+        raise SystemExit(f"{kind} at {source} failed:\n{child.stderr[-3000:]}")
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1e6:.1f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commit", action="append", default=[], help="also measure this commit")
+    parser.add_argument("--skip-v2", action="store_true")
+    parser.add_argument("--child", nargs=4, metavar=("KIND", "ENDPOINT", "INSTANCE", "QUEUES"))
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.compare import fake_service  # noqa: PLC0415
+
+    sources: dict[str, Path] = {"this checkout": ROOT}
+    worktrees: list[Path] = []
+    for commit in args.commit:
+        where = Path(tempfile.mkdtemp(prefix="acm-memory-"))
+        subprocess.run(  # noqa: S603 - git, fixed arguments
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+        worktrees.append(where)
+        sources[commit] = where
+    kinds = [k for k in KINDS if not (args.skip_v2 and k.startswith("v2"))]
+    results: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in sources}
+    try:
+        with fake_service([QUEUES], quotas=False) as service:
+            instance_id, queues = service["instances"][str(QUEUES)]
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+                json.dump(queues, handle)
+            try:
+                for kind in kinds:
+                    for name, source in sources.items():
+                        results[name][kind] = _run_child(
+                            source, kind, service["endpoint"], instance_id, handle.name
+                        )
+            finally:
+                Path(handle.name).unlink()
+    finally:
+        for where in worktrees:
+            subprocess.run(  # noqa: S603 - git, fixed arguments
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)],  # noqa: S607
+                check=False,
+                capture_output=True,
+            )
+    raw = results["this checkout"]["raw"]
+    print(
+        f"Memory held after the call (tracemalloc), {QUEUES} queues by QUEUE and CHANNEL, "
+        f"{len(METRICS)} metrics ({raw['rows']} rows); V2: {V2_QUEUES} queues, 7 days by hour"
+    )
+    print(
+        "| what | "
+        + " | ".join(f"held ({n})" for n in sources)
+        + " | vs raw pages | peak | Redis entry |"
+    )
+    print("|---|" + "---|" * len(sources) + "---|---|---|")
+    for kind in kinds:
+        cells = [_mb(results[name][kind]["held"]) for name in sources]
+        mine = results["this checkout"][kind]
+        ratio = f"{mine['held'] / raw['held']:.2f}x" if not kind.startswith("v2") else "-"
+        entry = mine.get("entry")
+        print(
+            f"| {KINDS[kind]} ({mine['rows']} rows) | "
+            + " | ".join(cells)
+            + f" | {ratio} | {_mb(mine['peak'])} | {_mb(entry)} |"
+        )
+    print(f"JSON of the raw pages: {_mb(raw['raw_json'])}")
+    out = Path(__file__).parent / "results" / "memory.json"
+    out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
