@@ -100,7 +100,7 @@ class MetricsPath:
         )
         with self._span(request) as span:
             answer = await self.answer(call, request, spread, mode)
-            self._annotate(span, answer)
+            self.runtime.annotate(span, self.operation, answer)
             labels = await self.runtime.names(call, request.instance_id) if labelled else None
             check_failures(request, answer, allow_partial=allow_partial, names=labels)
             return result_of(request, answer, labels)
@@ -109,7 +109,7 @@ class MetricsPath:
         """The drop-in API's response, in botocore's shape."""
         with self._span(request) as span:
             answer = await self.answer(call, request, None, "use")
-            self._annotate(span, answer)
+            self.runtime.annotate(span, self.operation, answer)
             check_failures(request, answer, allow_partial=False)
             # With a cache, answers are shared: give each caller rows of its own.
             shared = self.runtime.front.policy is not None
@@ -125,23 +125,6 @@ class MetricsPath:
             region=self.runtime.where.region,
             instance_id=request.instance_id,
             ids=len(ids) if ids is not None else None,
-        )
-
-    def _annotate(self, span: object, answer: Answer) -> None:
-        """What a call span learns from its answer; the snapshot's age recorded."""
-        if span is None and not telemetry.metering():
-            return
-        snapshot = answer.snapshot_time
-        age = self.runtime.now().timestamp() - snapshot.timestamp() if snapshot else None
-        telemetry.answered(
-            span,
-            self.operation,
-            batches=answer.batches,
-            pages=answer.pages,
-            rows=len(answer.rows),
-            exact=lambda: all(not row.approximate for row in answer.rows),
-            partial=bool(answer.failures),
-            snapshot_age=age,
         )
 
     async def answer(

@@ -21,6 +21,7 @@ import anyio
 import anyio.abc
 import attrs
 
+from . import _telemetry as telemetry
 from ._backend import CacheBackend, MemoryBackend
 from ._cache import Answer, CachePolicy
 from ._checks import CacheMode, check_count, check_positive
@@ -164,6 +165,26 @@ class Runtime:
     def now(self) -> datetime:
         """The clock's time, as an aware UTC datetime."""
         return datetime.fromtimestamp(self._clock(), timezone.utc)
+
+    def annotate(self, span: object, operation: str, answer: Answer) -> None:
+        """What a call's span learns from its merged answer; its snapshot's age recorded.
+
+        Nothing is computed while no span records and no meter listens.
+        """
+        if span is None and not telemetry.metering():
+            return
+        snapshot = answer.snapshot_time
+        age = self._clock() - snapshot.timestamp() if snapshot else None
+        telemetry.answered(
+            span,
+            operation,
+            batches=answer.batches,
+            pages=answer.pages,
+            rows=len(answer.rows),
+            exact=lambda: all(not row.approximate for row in answer.rows),
+            partial=bool(answer.failures),
+            snapshot_age=age,
+        )
 
     def deadline_of(self) -> float | None:
         """Seconds a call may take (the retry policy's deadline; None: no limit)."""

@@ -116,7 +116,7 @@ class V2Path:
         refuse_early(request)
         with self._span(request) as span:
             answer = await self.answer(call, request, mode)
-            _annotate(span, answer)
+            self.runtime.annotate(span, OPERATION, answer)
             check_v2_failures(request, answer, allow_partial=allow_partial)
             labels = await self.names(call, request) if labelled else None
             return v2_result_of(request, answer, labels)
@@ -126,7 +126,7 @@ class V2Path:
         refuse_early(request)
         with self._span(request) as span:
             answer = await self.answer(call, request, "use")
-            _annotate(span, answer)
+            self.runtime.annotate(span, OPERATION, answer)
             check_v2_failures(request, answer, allow_partial=False)
             return {
                 "MetricResults": wire_rows(request, answer.rows),
@@ -226,16 +226,3 @@ class V2Path:
             failed_queues=tuple((i, batches[i].ids) for i in sorted(work.failures)),
             request_ids=tuple(a.request_id for a in done if a.request_id),
         )
-
-
-def _annotate(span: object, answer: Answer) -> None:
-    """What a V2 call's span learns from its answer."""
-    telemetry.answered(
-        span,
-        OPERATION,
-        batches=answer.batches,
-        pages=answer.pages,
-        rows=len(answer.rows),
-        exact=lambda: all(not row.approximate for row in answer.rows),
-        partial=bool(answer.failures),
-    )
