@@ -22,6 +22,8 @@ queues) is combined metric by metric, by the catalog:
 
 from __future__ import annotations
 
+import operator
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -39,12 +41,71 @@ RowKey = tuple[str | None, str | None, str | None]
 NOTHING_APPROXIMATE: Mapping[str, tuple[float, float] | None] = MappingProxyType({})
 
 
+@attrs.frozen(hash=False)
+class Layout:
+    """How the service gave the metrics of a page's rows: shared by every row that fits it.
+
+    `metrics` are the service's own ``Metric`` dicts, in the service's order, and `keys`
+    the metric key of each. A row that fits its page's layout keeps no dict of the
+    service's: the drop-in API builds the row again from its IDs, ARNs and values and
+    the layout, equal to what the service sent, key order included (docs/memory.md).
+    """
+
+    keys: tuple[str, ...]
+    metrics: tuple[Mapping[str, Any], ...]
+    #: Whether a Metric dict holds a dict (a Threshold): copied deeply when rendered.
+    nested: bool
+
+    def write(self, row: Row) -> dict[str, Any]:
+        """`row` (which fits this layout) as the service sent it, in dicts of its own.
+
+        The dimensions, then an entry per metric of the layout, ``Value`` left out
+        where the service left it out: docs/memory.md says why that is exact.
+        """
+        queue_id, channel, profile_id = row.key
+        dims: dict[str, Any] = {}
+        if queue_id is not None:
+            dims["Queue"] = {"Id": queue_id, "Arn": row.queue_arn}
+        if channel is not None:
+            dims["Channel"] = channel
+        if profile_id is not None:
+            dims["RoutingProfile"] = {"Id": profile_id, "Arn": row.routing_profile_arn}
+        values = row.values
+        pairs = zip(self.keys, self.metrics, strict=True)
+        if self.nested:  # a Threshold's dict in a Metric: every level the caller's own
+            collections = [
+                {"Metric": copied(metric)}
+                if (value := values[key]) is None
+                else {"Metric": copied(metric), "Value": value}
+                for key, metric in pairs
+            ]
+        else:
+            collections = [
+                {"Metric": {**metric}}
+                if (value := values[key]) is None
+                else {"Metric": {**metric}, "Value": value}
+                for key, metric in pairs
+            ]
+        return {"Dimensions": dims, "Collections": collections}
+
+
+def copied(value: Any) -> Any:
+    """`value` with every dict and list in it copied (what JSON-like data holds)."""
+    if isinstance(value, dict):
+        return {k: copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copied(v) for v in value]
+    return value
+
+
 class Row(NamedTuple):
     """One row, as parsed from a page and as merged: values keyed by metric key.
 
     `approximate` holds only the metrics whose value is approximate, with their bounds
-    (or None). `raw` is the service's own row while it is unchanged, so that the
-    drop-in API can pass it through.
+    (or None). `origin` says how the drop-in API gives the row back while it is the
+    service's, unchanged: a `Layout` (the row is rebuilt from its own fields), or the
+    service's row dict itself for the rare row that cannot be rebuilt exactly; None once
+    the library changed the row (combined, converted, completed).
     """
 
     key: RowKey
@@ -52,11 +113,27 @@ class Row(NamedTuple):
     routing_profile_arn: str | None
     values: dict[str, float | None]
     approximate: Mapping[str, tuple[float, float] | None] = NOTHING_APPROXIMATE
-    raw: Mapping[str, Any] | None = None
+    origin: Layout | Mapping[str, Any] | None = None
     #: GetMetricDataV2 only: every dimension of the row (grouping key -> value).
     dims: Mapping[str, str] | None = None
     #: GetMetricDataV2 only: the row's interval, (start, end) in epoch seconds.
     interval: tuple[float, float] | None = None
+
+    @property
+    def raw(self) -> Mapping[str, Any] | None:
+        """Deprecated (0.3 removes it): the service's row while unchanged, else None.
+
+        Rows no longer keep the service's dict (docs/memory.md); this writes it again.
+        """
+        warnings.warn(
+            "Row.raw is deprecated: rows keep an `origin` (docs/memory.md); "
+            "the old name goes in 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if isinstance(self.origin, Layout):
+            return self.origin.write(self)
+        return None if self.origin is None else copied(self.origin)
 
 
 @attrs.frozen
@@ -196,28 +273,28 @@ def merge(request: MetricsRequest, answers: Sequence[BatchAnswer]) -> list[Row]:
     other metric, that order is the batches' own (docs/decisions.md, "Answers"): the
     library never asks a metric only to order rows.
     """
-    seen: dict[RowKey, list[Row]] = {}
+    firsts: dict[RowKey, Row] = {}
+    repeated: dict[RowKey, list[Row]] = {}
     for answer in answers:
         for row in answer.rows:
-            found = seen.get(row.key)
-            if found is None:
-                seen[row.key] = [row]
-            else:
-                found.append(row)
+            first = firsts.setdefault(row.key, row)
+            if first is not row:
+                repeated.setdefault(row.key, [first]).append(row)
     wanted = [(m.key, request.spec(m)) for m in request.metrics]
     keys = [k for k, _ in wanted]
     # A lone row passes through as the service sent it, unless it carries weight metrics
     # we added or an ungrouped OLDEST_CONTACT_AGE that we converted to seconds.
     converted = not request.groupings and "OLDEST_CONTACT_AGE" in keys
     merged = []
-    for key, rows in seen.items():
-        first = rows[0]
-        if len(rows) == 1:
-            if len(first.values) != len(keys):
+    width = len(keys)
+    for key, first in firsts.items():
+        rows = repeated.get(key)
+        if rows is None:
+            if len(first.values) != width:
                 values = {k: first.values.get(k) for k in keys}
-                merged.append(first._replace(values=values, raw=None))
+                merged.append(first._replace(values=values, origin=None))
             else:
-                merged.append(first._replace(raw=None) if converted else first)
+                merged.append(first._replace(origin=None) if converted else first)
             continue
         # A routing profile's row repeats in every batch of queues that touches it.
         profile_of_queues = request.partition == "QUEUE" and key[2] is not None
@@ -254,12 +331,26 @@ def ordered(rows: Sequence[Row], by: str, order: str) -> list[Row]:
     """Rows as the service orders one request's: by `by` in `order`, no data last.
 
     Ties keep the order of their dimension IDs (the service's own order of ties is not
-    documented; the testing fake uses this one).
+    documented; the testing fake uses this one), a missing dimension first.
     """
-    by_ids = sorted(rows, key=lambda r: tuple(part or "" for part in r.key))
-    present = [r for r in by_ids if r.values.get(by) is not None]
-    present.sort(key=lambda r: r.values[by] or 0.0, reverse=order == "DESCENDING")
-    return present + [r for r in by_ids if r.values.get(by) is None]
+    sign = -1.0 if order == "DESCENDING" else 1.0
+    present = [r for r in rows if r.values.get(by) is not None]
+    absent = [r for r in rows if r.values.get(by) is None]
+    try:
+        # Keys compared as they are: a dimension is set in every row or in none.
+        present.sort(key=lambda r: (sign * (r.values[by] or 0.0), r.key))
+        absent.sort(key=_KEY)
+    except TypeError:  # one row has a dimension another has not
+        present.sort(key=lambda r: (sign * (r.values[by] or 0.0), _ids(r)))
+        absent.sort(key=_ids)
+    return present + absent
+
+
+def _ids(row: Row) -> tuple[str, ...]:
+    return tuple(part or "" for part in row.key)
+
+
+_KEY = operator.itemgetter(0)
 
 
 def _with_agents(
@@ -287,6 +378,6 @@ def _with_agents(
             if not combined.exact:
                 approximate[metric] = combined.bounds
         out.append(
-            row._replace(values=values, approximate=MappingProxyType(approximate), raw=None)
+            row._replace(values=values, approximate=MappingProxyType(approximate), origin=None)
         )
     return out

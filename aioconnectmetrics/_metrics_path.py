@@ -24,6 +24,7 @@ from ._dropin import current_request_from_kwargs, historical_request_from_kwargs
 from ._errors import InvalidRequestError
 from ._fanout import Execution
 from ._merge import merge
+from ._pages import keeping
 from ._profiles import AgentPlan, ProfileMap, counted_once, needs_map, plan_agents
 from ._request import (
     CURRENT_OP,
@@ -36,7 +37,7 @@ from ._request import (
 from ._result import MetricRow, MetricsPage, MetricsResult, check_failures, result_of
 from ._runtime import Runtime
 from ._transport import Caller
-from ._wire import botocore_response
+from ._wire import Origins, botocore_response
 
 
 def for_streaming(request: MetricsRequest, page_size: object) -> MetricsRequest:
@@ -99,7 +100,7 @@ class MetricsPath:
             request.groupings
         )
         with self._span(request) as span:
-            answer = await self.answer(call, request, spread, mode)
+            answer = await self.answer(call, request, spread, mode, unkept="none")
             self.runtime.annotate(span, self.operation, answer)
             labels = await self.runtime.names(call, request.instance_id) if labelled else None
             check_failures(request, answer, allow_partial=allow_partial, names=labels)
@@ -108,7 +109,7 @@ class MetricsPath:
     async def response(self, call: Caller, request: MetricsRequest) -> dict[str, Any]:
         """The drop-in API's response, in botocore's shape."""
         with self._span(request) as span:
-            answer = await self.answer(call, request, None, "use")
+            answer = await self.answer(call, request, None, "use", unkept="service")
             self.runtime.annotate(span, self.operation, answer)
             check_failures(request, answer, allow_partial=False)
             # With a cache, answers are shared: give each caller rows of its own.
@@ -128,26 +129,38 @@ class MetricsPath:
         )
 
     async def answer(
-        self, call: Caller, request: MetricsRequest, spread: float | None, mode: CacheMode
+        self,
+        call: Caller,
+        request: MetricsRequest,
+        spread: float | None,
+        mode: CacheMode,
+        *,
+        unkept: Origins = "layout",
     ) -> Answer:
-        """The merged answer to `request`: from the cache, or fetched."""
+        """The merged answer to `request`: from the cache, or fetched.
+
+        An answer the cache stores keeps its rows compact; one it does not keeps what
+        its face needs, `unkept` (docs/memory.md).
+        """
 
         async def fetch() -> Answer:
             return await self.compute(call, request, spread)
 
-        return await self.runtime.cached(
-            fetch,
-            mode,
-            key=lambda where: cache_key(
-                request,
-                region=where.region,
-                endpoint=where.endpoint,
-                identity=where.tenant,
-                extra=(spread,),
-            ),
-            fresh=lambda policy, answer, at: fresh_until(request, answer, at, policy),
-            ahead=request.operation == CURRENT_OP,
-        )
+        stored = self.runtime.front.policy is not None and mode != "bypass"
+        with keeping("layout" if stored else unkept):
+            return await self.runtime.cached(
+                fetch,
+                mode,
+                key=lambda where: cache_key(
+                    request,
+                    region=where.region,
+                    endpoint=where.endpoint,
+                    identity=where.tenant,
+                    extra=(spread,),
+                ),
+                fresh=lambda policy, answer, at: fresh_until(request, answer, at, policy),
+                ahead=request.operation == CURRENT_OP,
+            )
 
     async def compute(self, call: Caller, request: MetricsRequest, spread: float | None) -> Answer:
         """Resolve, fan out and merge: one upstream fetch, failures recorded, not raised."""

@@ -9,8 +9,10 @@ first page, a bounded number of times. `PageChain.pages` hands pages over as the
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,9 +24,25 @@ from ._merge import BatchAnswer, Row
 from ._plan import Batch
 from ._request import MetricsRequest
 from ._transport import Caller
-from ._wire import parse_rows
+from ._wire import Origins, parse_rows
 
 logger = logging.getLogger("aioconnectmetrics.fetch")  # by concern: docs/observability.md
+
+#: What rows parsed in this context keep for the drop-in API (`_wire.Origins`): compact
+#: layouts, unless the call whose batches these are stores its answer nowhere and says
+#: so with `keeping` (a fetch that a cache may share always keeps layouts).
+_ORIGINS: ContextVar[Origins] = ContextVar("aioconnectmetrics_origins", default="layout")
+
+
+@contextlib.contextmanager
+def keeping(origins: Origins) -> Iterator[None]:
+    """Within the block, rows keep `origins` (for the tasks the block starts too)."""
+    token = _ORIGINS.set(origins)
+    try:
+        yield
+    finally:
+        _ORIGINS.reset(token)
+
 
 #: Seconds before a pagination token's 5-minute life ends at which it is no longer used.
 TOKEN_SAFETY_MARGIN = 30.0
@@ -102,6 +120,8 @@ class PageChain:
         batch yielded before it are void.
         """
         restarts, restarted = 0, False
+        strings: dict[str, str] = {}  # one object per ID, ARN and channel of the batch
+        origins = _ORIGINS.get()
         while True:
             response = await self.call(self.operation, params)
             snapshot = _utc(response.get("DataSnapshotTime"))
@@ -112,7 +132,13 @@ class PageChain:
                     self.parse(results)
                     if self.parse is not None
                     else tuple(
-                        parse_rows(results, grouped=self.grouped, thresholds=self.thresholds)
+                        parse_rows(
+                            results,
+                            grouped=self.grouped,
+                            thresholds=self.thresholds,
+                            strings=strings,
+                            origins=origins,
+                        )
                     )
                 )
                 token, received = response.get("NextToken"), self.clock()

@@ -333,7 +333,7 @@ def counted_once(
                 values[metric] = counted
                 approximate[metric] = None
         out.append(
-            row._replace(values=values, approximate=MappingProxyType(approximate), raw=None)
+            row._replace(values=values, approximate=MappingProxyType(approximate), origin=None)
         )
     return Counted(out, contradicted)
 

@@ -279,6 +279,19 @@ class MetricsPage:
     restarted: bool = False
 
 
+_new = object.__new__
+_set_row = MetricRow.__dict__["_row"].__set__  # the slot's own setter: a frozen class
+_set_names = MetricRow.__dict__["_names"].__set__
+
+
+def _unnamed(row: Row) -> MetricRow:
+    """``MetricRow(row)``, made without the generated ``__init__`` (rows are many)."""
+    made = _new(MetricRow)
+    _set_row(made, row)
+    _set_names(made, _NO_NAMES)
+    return made
+
+
 def build_result(
     request: MetricsRequest,
     merged: Sequence[Row],
@@ -291,7 +304,7 @@ def build_result(
     names: Mapping[str, str] | None = None,
 ) -> MetricsResult:
     """The rich API's answer; `names` (ID -> name) label its rows."""
-    rows = tuple(MetricRow(r, names) for r in merged) if names else tuple(map(MetricRow, merged))
+    rows = tuple(MetricRow(r, names) for r in merged) if names else tuple(map(_unnamed, merged))
     oldest = min(snapshots) if snapshots else None
     spread = (max(snapshots) - min(snapshots)) if snapshots else timedelta(0)
     return MetricsResult(

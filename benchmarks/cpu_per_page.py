@@ -7,13 +7,24 @@ request: validation of the drop-in kwargs, planning 10 batches, turning pages in
 merging, and building the answer (both the rich result and the botocore-shaped dict).
 No network: the page bodies are built as the fake service serialises them.
 
-Run: python -m benchmarks.cpu_per_page
+With a cache (the default), a fetched answer keeps compact rows and the drop-in face
+writes each caller's response from them: those rows of the table too, and what a cache
+hit itself costs per page of its answer. ``--commit SHA`` runs the same benchmark on
+another commit's package, in the same run, alternated.
+
+Run: python -m benchmarks.cpu_per_page [--commit 64c5b5e] [--rounds 2]
 """
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -91,7 +102,13 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
     return best
 
 
-def main() -> None:
+def measure(repeat: int) -> dict[str, float]:
+    """Every figure of the table, in microseconds per page, for the code on sys.path.
+
+    The same benchmark measures older commits too (`--commit`): where the package has no
+    compact rows (``parse_rows`` without `origins`), its rows keep the service's dicts,
+    and its drop-in face copies them for every call when answers are cached.
+    """
     rng = random.Random(0)
     queue_ids = [_queue_id(rng) for _ in range(QUEUES)]
     pages = build_pages(queue_ids)
@@ -112,8 +129,15 @@ def main() -> None:
         "Groupings": ["QUEUE", "CHANNEL"],
         "CurrentMetrics": [{"Name": n, "Unit": u} for n, u in METRICS],
     }
+    compact = "origins" in inspect.signature(parse_rows).parameters
 
-    def common() -> tuple[Any, list[Any], list[BatchAnswer]]:
+    def rows_of(results: list[Any], origins: Any) -> tuple[Any, ...]:
+        # What the library's rows keep: `origins`, as a call of this face gives it.
+        if compact:
+            return tuple(parse_rows(results, grouped=True, strings={}, origins=origins))
+        return tuple(parse_rows(results, grouped=True))
+
+    def common(origins: str) -> tuple[Any, list[Any], list[BatchAnswer]]:
         # A first-time request: validation is memoised for repeated ones; not here.
         _normalise_memo.cache_clear()
         request = current_request_from_kwargs(kwargs, default_instance=None, region=REGION)
@@ -126,51 +150,129 @@ def main() -> None:
         for batch in batches:
             mine = parsed[batch.index * per_batch : (batch.index + 1) * per_batch]
             rows = [r for page in mine for r in page["MetricResults"]]
-            parsed_rows = tuple(parse_rows(rows, grouped=True))
             answers.append(
                 BatchAnswer(
-                    batch.index, batch.ids, parsed_rows, mine[0]["DataSnapshotTime"], len(mine)
+                    batch.index,
+                    batch.ids,
+                    rows_of(rows, origins),
+                    mine[0]["DataSnapshotTime"],
+                    len(mine),
                 )
             )
         return request, merge(request, answers), answers
 
-    def rich() -> None:
-        request, merged, answers = common()
+    def rich_answer(request: Any, merged: list[Any], answers: list[BatchAnswer]) -> None:
         snapshots = [a.snapshot_time for a in answers if a.snapshot_time]
         build_result(request, merged, snapshots=snapshots, batches=len(answers), pages=len(parsed))
 
-    def drop_in() -> None:
-        request, merged, answers = common()
-        botocore_response(request, merged, [a.snapshot_time for a in answers if a.snapshot_time])
+    def drop_in_answer(
+        request: Any, merged: list[Any], answers: list[BatchAnswer], cached: bool
+    ) -> None:
+        snapshots = [a.snapshot_time for a in answers if a.snapshot_time]
+        botocore_response(request, merged, snapshots, copy_rows=cached)
 
-    repeat = 15
-    parse_us = best_of(repeat, parse_all) / len(pages) * 1e6
-    rich_us = best_of(repeat, rich) / len(pages) * 1e6
-    drop_in_us = best_of(repeat, drop_in) / len(pages) * 1e6
+    def rich(origins: str = "none") -> None:
+        rich_answer(*common(origins))
+
+    def drop_in(origins: str = "service") -> None:
+        drop_in_answer(*common(origins), cached=origins == "layout")
+
+    # A cache hit's own work: the answer of the cached rows, for either face.
+    hit = common("layout")
+    figures = {
+        "parse_us": best_of(repeat, parse_all),
+        "rich_us": best_of(repeat, rich),
+        "drop_in_us": best_of(repeat, drop_in),
+        # With a cache (the default), an answer keeps compact rows (layouts checked)
+        # and the drop-in face writes the service's rows from them for every caller;
+        # before compact rows, it copied the service's dicts for every caller.
+        "rich_cached_us": best_of(repeat, lambda: rich("layout")),
+        "drop_in_cached_us": best_of(repeat, lambda: drop_in("layout")),
+        "rich_hit_us": best_of(repeat, lambda: rich_answer(*hit)),
+        "drop_in_hit_us": best_of(repeat, lambda: drop_in_answer(*hit, cached=True)),
+    }
+    return {k: v / len(pages) * 1e6 for k, v in figures.items()}
+
+
+ROWS = [
+    ("rich_us", "rich API, no cache (validate, plan, parse, merge, result)"),
+    ("drop_in_us", "drop-in API, no cache (validate, plan, parse, merge, dict)"),
+    ("rich_cached_us", "rich API, a cached fetch (rows kept for the cache)"),
+    ("drop_in_cached_us", "drop-in API, a cached fetch"),
+    ("rich_hit_us", "rich API, a cache hit's answer from the rows"),
+    ("drop_in_hit_us", "drop-in API, a cache hit's response from the rows"),
+]
+
+
+def _child(repeat: int) -> None:
+    sys.stdout.write(json.dumps(measure(repeat)) + "\n")
+
+
+def _run(source: Path, repeat: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    child = subprocess.run(  # noqa: S603 - this file, fixed arguments
+        [sys.executable, str(Path(__file__).resolve()), "--child", "--repeat", str(repeat)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),  # so that `source` is what is imported
+    )
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commit", action="append", default=[], help="also measure this commit")
+    parser.add_argument("--rounds", type=int, default=2, help="alternated runs of each")
+    parser.add_argument("--repeat", type=int, default=15, help="best of this many, each figure")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.repeat)
+        return
+    root = Path(__file__).resolve().parent.parent
+    sources: dict[str, Path] = {"this checkout": root}
+    worktrees = []
+    try:
+        for commit in args.commit:
+            where = Path(tempfile.mkdtemp(prefix="acm-cpu-"))
+            subprocess.run(  # noqa: S603 - git, fixed arguments
+                ["git", "-C", str(root), "worktree", "add", "--detach", str(where), commit],  # noqa: S607
+                check=True,
+                capture_output=True,
+            )
+            worktrees.append(where)
+            sources[commit] = where
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in sources}
+        for _ in range(args.rounds):
+            for name, source in sources.items():
+                runs[name].append(_run(source, args.repeat))
+    finally:
+        for where in worktrees:
+            subprocess.run(  # noqa: S603 - git, fixed arguments
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(where)],  # noqa: S607
+                check=False,
+                capture_output=True,
+            )
     print(
-        f"CPU per page: {QUEUES} queues grouped by QUEUE+CHANNEL, "
-        f"{len(pages)} pages of 100 rows, {len(METRICS)} metrics (best of {repeat})"
+        f"CPU per page: {QUEUES} queues grouped by QUEUE+CHANNEL, 40 pages of 100 rows, "
+        f"{len(METRICS)} metrics; best of {args.repeat}, {args.rounds} runs alternated, "
+        "each in a fresh process"
     )
-    print(f"{'work':<44}{'us/page':>10}{'vs parse':>10}")
-    print(f"{'botocore rest-json parse':<44}{parse_us:>10.1f}{'100.0%':>10}")
-    for name, micros in (
-        ("ours, rich API (validate, plan, merge, result)", rich_us),
-        ("ours, drop-in API (validate, plan, merge, dict)", drop_in_us),
-    ):
-        print(f"{name:<44}{micros:>10.1f}{micros / parse_us:>10.1%}")
-    print("target: ours under 10% of the parse")
+    print("| work | " + " | ".join(sources) + " |")
+    print("|---|" + "---|" * len(sources))
+    cells = [", ".join(f"{r['parse_us']:.0f}" for r in runs[name]) for name in sources]
+    print("| botocore's parse, us/page | " + " | ".join(cells) + " |")
+    for key, label in ROWS:
+        cells = [
+            ", ".join(f"{r[key]:.0f} us ({r[key] / r['parse_us']:.1%})" for r in runs[name])
+            for name in sources
+        ]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("target (issue 23): the two faces under 8% of botocore's parse")
     out = Path(__file__).parent / "results" / "cpu_per_page.json"
-    out.write_text(
-        json.dumps(
-            {
-                "pages": len(pages),
-                "parse_us": parse_us,
-                "rich_us": rich_us,
-                "drop_in_us": drop_in_us,
-            },
-            indent=2,
-        )
-    )
+    out.write_text(json.dumps(runs, indent=2))
 
 
 if __name__ == "__main__":

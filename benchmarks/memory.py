@@ -143,7 +143,7 @@ async def _measure(
         async def call(ids: list[str]) -> tuple[Any, int]:
             if kind.startswith("v2"):
                 end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-                result = await cm.get_historical_metrics_v2(
+                v2 = await cm.get_historical_metrics_v2(
                     V2_METRICS,
                     start=end - timedelta(days=7),
                     end=end,
@@ -151,7 +151,7 @@ async def _measure(
                     queues=ids,
                     groupings=["QUEUE"],
                 )
-                return result, len(result.rows)
+                return v2, len(v2.rows)
             if kind.startswith("rich"):
                 result = await cm.get_current_metrics(
                     METRICS, queues=ids, channels=CHANNELS, groupings=["QUEUE", "CHANNEL"]

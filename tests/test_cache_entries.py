@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from aioconnectmetrics._backend import entry_from_json, entry_to_json
 from aioconnectmetrics._cache import Answer, CacheEntry
-from aioconnectmetrics._merge import Row
+from aioconnectmetrics._merge import Layout, Row
 from aioconnectmetrics.redis import RedisBackend
 from aioconnectmetrics.testing import FakeConnect
 
@@ -37,6 +37,30 @@ VALID = entry_to_json(
                     "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q1",
                     None,
                     {"CONTACTS_IN_QUEUE": 3.0, "OLDEST_CONTACT_AGE": None},
+                    origin=Layout(
+                        ("CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE"),
+                        (
+                            {"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"},
+                            {"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"},
+                        ),
+                        nested=False,
+                    ),
+                ),
+                Row(
+                    ("q2", None, "p1"),
+                    "arn:other/q2",
+                    "arn:aws:connect:us-east-1:123456789012:instance/i/routing-profile/p1",
+                    {"AGENTS_ONLINE": 2.0},
+                    MappingProxyType({"AGENTS_ONLINE": (1.0, 2.0)}),
+                    origin={"Dimensions": {}, "Collections": []},
+                ),
+                Row(
+                    ("q3", None, None),
+                    None,
+                    None,
+                    {"CONTACTS_HANDLED": 4.0},
+                    dims=MappingProxyType({"QUEUE": "q3"}),
+                    interval=(NOW - 3600, NOW),
                 ),
             ),
             snapshots=(datetime.fromtimestamp(NOW, timezone.utc),),
@@ -47,7 +71,20 @@ VALID = entry_to_json(
         NOW + 15,
     )
 )
-FIELDS = ["v", "fetched_at", "fresh_until", "snapshots", "batches", "pages", "rows"]
+FIELDS = [
+    "v",
+    "fetched_at",
+    "fresh_until",
+    "snapshots",
+    "batches",
+    "pages",
+    "rows",
+    "metrics",
+    "prefixes",
+    "layouts",
+    "dims",
+    "intervals",
+]
 
 
 def _check(entry: CacheEntry | None) -> None:
@@ -81,11 +118,13 @@ def test_one_field_replaced_is_a_miss_or_a_whole_entry(field: str, value: Any) -
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(st.integers(0, 5), JSON)
-def test_one_row_part_replaced_is_a_miss_or_a_whole_entry(part: int, value: Any) -> None:
+@given(st.integers(0, 2), st.integers(0, 10), JSON)
+def test_one_row_part_replaced_is_a_miss_or_a_whole_entry(row: int, part: int, value: Any) -> None:
     """A row with any one of its parts replaced by arbitrary JSON never raises."""
     document = json.loads(VALID)
-    document["rows"][0][part] = value
+    stored = document["rows"][row]
+    stored += [None] * (11 - len(stored))
+    stored[part] = value
     _check(entry_from_json(json.dumps(document)))
 
 
@@ -101,6 +140,16 @@ CORRUPT = [
     json.dumps(
         {**json.loads(VALID), "rows": [[["q1", None, None], None, None, [1, 2], {}, None]]}
     ),
+    # An entry of format 2 (rows with the service's dicts beside their values): a miss.
+    json.dumps({**json.loads(VALID), "v": 2}),
+    # A metric-key table index, a layout index, an ARN prefix index out of range.
+    json.dumps({**json.loads(VALID), "rows": [["q1", None, None, None, None, 7, []]]}),
+    json.dumps({**json.loads(VALID), "rows": [["q1", None, None, None, None, 0, [1, 2], 5]]}),
+    json.dumps({**json.loads(VALID), "rows": [["q1", None, None, 9, None, 0, [1, 2]]]}),
+    # An ARN prefix without the ID it is the prefix of.
+    json.dumps({**json.loads(VALID), "rows": [[None, None, None, 0, None, 0, [1, 2]]]}),
+    # Values that do not match their metric keys.
+    json.dumps({**json.loads(VALID), "rows": [["q1", None, None, None, None, 0, [1]]]}),
     json.dumps({**json.loads(VALID), "batches": True}),
 ]
 

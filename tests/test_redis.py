@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from aioconnectmetrics import BackendUnavailableError, CachePolicy
+from aioconnectmetrics._backend import FORMAT_VERSION
 from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
 from aioconnectmetrics.testing import FakeConnect, FakeCredentials
 
@@ -100,7 +101,7 @@ async def test_entries_are_versioned_json(redis_url: str) -> None:
         ttl = await backend.client.pttl(entry_key)
         await backend.aclose()
     assert entry_key.startswith(b"tenant-x:{acm:v1:")
-    assert stored["v"] == 2
+    assert stored["v"] == FORMAT_VERSION == 3
     assert stored["snapshots"] == [first.snapshot_time.timestamp()]  # type: ignore[union-attr]
     assert 0 < ttl <= 300_000  # Redis keeps the lifetime
     assert again == first

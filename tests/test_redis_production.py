@@ -26,6 +26,7 @@ from redis.asyncio.connection import SSLConnection
 from redis.exceptions import NoPermissionError
 
 from aioconnectmetrics import BackendUnavailableError, InvalidSettingError
+from aioconnectmetrics._backend import FORMAT_VERSION
 from aioconnectmetrics.redis import RedisBackend, RedisRateLimiter
 from aioconnectmetrics.testing import FakeConnect
 from aioconnectmetrics.testing._tls import Certificate
@@ -385,7 +386,7 @@ async def test_a_primary_killed_mid_run(caplog: pytest.LogCaptureFixture) -> Non
         try:
             for key in held:
                 stored = await after.client.get(key)
-                assert stored is None or json.loads(stored)["v"] == 2
+                assert stored is None or json.loads(stored)["v"] == FORMAT_VERSION
             await _round_trip(after, after_limiter, namespace)
         finally:
             await after.aclose()

@@ -210,7 +210,7 @@ class V2Path:
                 thresholds=False,
                 max_restarts=fanout.max_restarts,
                 clock=fanout.clock,
-                parse=functools.partial(parse_v2_rows, metrics=metrics),
+                parse=functools.partial(parse_v2_rows, metrics=metrics, shared={}),
             )
             work = _Calls(chain, request, calls, metrics, arn)
             batches = [Batch(c.index, tuple(v for _, vs in c.filters for v in vs)) for c in calls]

@@ -49,27 +49,36 @@ def metric_key(metric: Mapping[str, Any]) -> str:
 
 
 def parse_v2_rows(
-    results: Iterable[Mapping[str, Any]], metrics: Sequence[V2Metric] = ()
+    results: Iterable[Mapping[str, Any]],
+    metrics: Sequence[V2Metric] = (),
+    shared: dict[Any, Any] | None = None,
 ) -> tuple[Row, ...]:
     """A page's ``MetricResults`` as rows (values by metric key, dimensions, interval).
 
     A value is keyed by the metric the service echoes with it. When the echo leaves out
     something the key needs (a threshold, say), the value is that of the one metric asked
     with its name, or, when several were, of the metric asked in its position.
+
+    `shared` (one per call, across its pages) holds one read-only dimensions mapping per
+    distinct set of dimensions and one tuple per interval, which rows share: a queue's
+    rows over a week of hours hold one of each, not 168.
     """
+    seen = {} if shared is None else shared
     asked = {m.key for m in metrics}
     by_name: dict[str, list[str]] = {}
     for metric in metrics:
         by_name.setdefault(metric.name, []).append(metric.key)
     rows = []
     for result in results:
-        dims = {str(k): str(v) for k, v in (result.get("Dimensions") or {}).items()}
+        items = tuple((str(k), str(v)) for k, v in (result.get("Dimensions") or {}).items())
+        dims = seen.get(("dims", items))
+        if dims is None:
+            dims = seen[("dims", items)] = MappingProxyType(dict(items))
         found = result.get("MetricInterval")
-        interval = (
-            (_seconds(found["StartTime"]), _seconds(found["EndTime"]))
-            if found and "StartTime" in found
-            else None
-        )
+        interval = None
+        if found and "StartTime" in found:
+            pair = (_seconds(found["StartTime"]), _seconds(found["EndTime"]))
+            interval = seen.setdefault(("interval", pair), pair)
         values: dict[str, float | None] = {}
         collections = result.get("Collections") or ()
         for i, collection in enumerate(collections):
@@ -88,7 +97,7 @@ def parse_v2_rows(
                 dims.get("QUEUE_ARN"),
                 dims.get("ROUTING_PROFILE_ARN"),
                 values,
-                dims=MappingProxyType(dims),
+                dims=dims,
                 interval=interval,
             )
         )
