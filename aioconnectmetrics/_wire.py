@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from sys import intern
 from typing import Any, Literal
 
 from ._merge import NOTHING_APPROXIMATE, Layout, Row, copied
@@ -132,6 +133,8 @@ def parse_rows(
         if values is None:
             if thresholds:
                 values = {_key_of(c["Metric"], True): c.get("Value") for c in collections}
+            elif share:  # kept: every row's keys the same string objects, not its own
+                values = {intern(c["Metric"]["Name"]): c.get("Value") for c in collections}
             else:
                 values = {c["Metric"]["Name"]: c.get("Value") for c in collections}
         if not grouped and (age := values.get("OLDEST_CONTACT_AGE")) is not None:
@@ -148,17 +151,23 @@ def parse_rows(
             dims.get("RoutingProfile"),
         )
         queue_id = queue_arn = profile_id = profile_arn = None
-        # Written back as it came only if each reference has its ID and ARN, nothing else.
-        fits, named = True, int(channel is not None)
         if queue is not None:
-            queue_id, queue_arn, named = queue.get("Id"), queue.get("Arn"), named + 1
-            fits = len(queue) == 2 and queue_id is not None and queue_arn is not None
+            queue_id, queue_arn = queue.get("Id"), queue.get("Arn")
         if profile is not None:
-            profile_id, profile_arn, named = profile.get("Id"), profile.get("Arn"), named + 1
-            fits = (
-                fits and len(profile) == 2 and profile_id is not None and profile_arn is not None
+            profile_id, profile_arn = profile.get("Id"), profile.get("Arn")
+        # Written back as it came only if each reference has its ID and ARN, nothing else.
+        if (
+            origin is not None
+            and origin is layout
+            and not (
+                len(dims) == (queue is not None) + (channel is not None) + (profile is not None)
+                and (queue is None or (len(queue) == 2 and None not in (queue_id, queue_arn)))
+                and (
+                    profile is None
+                    or (len(profile) == 2 and None not in (profile_id, profile_arn))
+                )
             )
-        if origin is not None and origin is layout and not (fits and len(dims) == named):
+        ):
             origin = result  # a dimension this module would not write back as it came
         if share:  # a kept answer: one string object per ID, ARN and channel
             if queue_id is not None:

@@ -79,6 +79,21 @@ async def test_a_cached_real_time_answer_weighs_under_650_bytes_a_row(
     assert len(entry_to_json(backend.last).encode()) / len(rows) < 100
 
 
+async def test_an_uncached_rich_answer_weighs_as_little(
+    fake: FakeConnect, instance_id: str
+) -> None:
+    """With the cache off, nothing keeps a layout; the rows are as light."""
+    queues = fake.add_queues(instance_id, 300)
+    async with fake.metrics_client(instance_id, cache=None, limiter=unlimited()) as cm:
+        result = await cm.get_current_metrics(
+            METRICS, queues=queues, channels=CHANNELS, groupings=["QUEUE", "CHANNEL"]
+        )
+    assert all(row._row.origin is None for row in result.rows)
+    # Every row's values keyed by the same string objects, not strings of its own.
+    assert len({id(key) for row in result.rows for key in row}) == len(METRICS)
+    assert _weight(result) / len(result.rows) < 700, _weight(result) / len(result.rows)
+
+
 async def test_a_cached_v2_answer_shares_its_dimensions_and_intervals(
     fake: FakeConnect, instance_id: str
 ) -> None:
@@ -177,5 +192,5 @@ def test_row_raw_is_deprecated_and_writes_the_service_row_back() -> None:
     rows = parse_rows(PAGE, grouped=True, origins="layout")
     with pytest.warns(DeprecationWarning, match=r"Row\.raw is deprecated"):
         assert rows[0].raw == PAGE[0]
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match=r"Row\.raw"):
         assert rows[0]._replace(origin=None).raw is None
