@@ -41,7 +41,7 @@ RowKey = tuple[str | None, str | None, str | None]
 NOTHING_APPROXIMATE: Mapping[str, tuple[float, float] | None] = MappingProxyType({})
 
 
-@attrs.frozen(hash=False)
+@attrs.frozen
 class Layout:
     """How the service gave the metrics of a page's rows: shared by every row that fits it.
 
@@ -62,14 +62,6 @@ class Layout:
         The dimensions, then an entry per metric of the layout, ``Value`` left out
         where the service left it out: docs/memory.md says why that is exact.
         """
-        queue_id, channel, profile_id = row.key
-        dims: dict[str, Any] = {}
-        if queue_id is not None:
-            dims["Queue"] = {"Id": queue_id, "Arn": row.queue_arn}
-        if channel is not None:
-            dims["Channel"] = channel
-        if profile_id is not None:
-            dims["RoutingProfile"] = {"Id": profile_id, "Arn": row.routing_profile_arn}
         values = row.values
         pairs = zip(self.keys, self.metrics, strict=True)
         if self.nested:  # a Threshold's dict in a Metric: every level the caller's own
@@ -86,7 +78,20 @@ class Layout:
                 else {"Metric": {**metric}, "Value": value}
                 for key, metric in pairs
             ]
-        return {"Dimensions": dims, "Collections": collections}
+        return {"Dimensions": dimensions(row), "Collections": collections}
+
+
+def dimensions(row: Row) -> dict[str, Any]:
+    """A row's ``Dimensions`` in botocore's shape and member order."""
+    queue_id, channel, profile_id = row.key
+    dims: dict[str, Any] = {}
+    if queue_id is not None:
+        dims["Queue"] = {"Id": queue_id, "Arn": row.queue_arn}
+    if channel is not None:
+        dims["Channel"] = channel
+    if profile_id is not None:
+        dims["RoutingProfile"] = {"Id": profile_id, "Arn": row.routing_profile_arn}
+    return dims
 
 
 def copied(value: Any) -> Any:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sys import intern
 from typing import Any, Literal
 
-from ._merge import NOTHING_APPROXIMATE, Layout, Row, copied
+from ._merge import NOTHING_APPROXIMATE, Layout, Row, copied, dimensions
 from ._metric import Metric
 from ._plan import Batch
 from ._request import CURRENT_OP, MetricsRequest
@@ -77,6 +77,7 @@ def _layout_of(collections: Sequence[Mapping[str, Any]], thresholds: bool) -> La
 
 
 _new_row = tuple.__new__  # a Row without NamedTuple's __new__ (rows are many)
+_NONE = NOTHING_APPROXIMATE
 
 
 #: What parsed rows keep so that the drop-in API can give them back as the service sent
@@ -185,9 +186,6 @@ def parse_rows(
     return rows
 
 
-_NONE = NOTHING_APPROXIMATE
-
-
 # -- drop-in answers ----------------------------------------------------------------------
 def botocore_response(
     request: MetricsRequest,
@@ -217,14 +215,6 @@ def botocore_response(
         if origin is not None:
             results.append(copied(origin) if copy_rows else origin)
             continue
-        queue_id, channel, profile_id = row.key
-        dims: dict[str, Any] = {}
-        if queue_id is not None:
-            dims["Queue"] = {"Id": queue_id, "Arn": row.queue_arn}
-        if channel is not None:
-            dims["Channel"] = channel
-        if profile_id is not None:
-            dims["RoutingProfile"] = {"Id": profile_id, "Arn": row.routing_profile_arn}
         collections = []
         for key, metric in wire:
             entry: dict[str, Any] = {"Metric": metric}
@@ -232,7 +222,7 @@ def botocore_response(
             if value is not None:  # botocore leaves out a null Value
                 entry["Value"] = value
             collections.append(entry)
-        results.append({"Dimensions": dims, "Collections": collections})
+        results.append({"Dimensions": dimensions(row), "Collections": collections})
     response: dict[str, Any] = {"MetricResults": results}
     if request.operation == "GetCurrentMetricData":
         if snapshots:

@@ -33,6 +33,8 @@ from typing import Any
 import botocore.parsers
 import botocore.session
 
+from aioconnectmetrics._backend import entry_from_json, entry_to_json
+from aioconnectmetrics._cache import Answer, CacheEntry
 from aioconnectmetrics._dropin import current_request_from_kwargs
 from aioconnectmetrics._merge import BatchAnswer, merge
 from aioconnectmetrics._plan import fetch_metrics, plan_batches
@@ -179,6 +181,10 @@ def measure(repeat: int) -> dict[str, float]:
 
     # A cache hit's own work: the answer of the cached rows, for either face.
     hit = common("layout")
+    # A shared backend's entry of that answer: written, read, and the json module's part.
+    entry = CacheEntry(Answer(tuple(hit[1]), (), len(hit[2]), len(pages)), 1.0, 2.0)
+    text = entry_to_json(entry)
+    document = json.loads(text)
     figures = {
         "parse_us": best_of(repeat, parse_all),
         "rich_us": best_of(repeat, rich),
@@ -190,6 +196,11 @@ def measure(repeat: int) -> dict[str, float]:
         "drop_in_cached_us": best_of(repeat, lambda: drop_in("layout")),
         "rich_hit_us": best_of(repeat, lambda: rich_answer(*hit)),
         "drop_in_hit_us": best_of(repeat, lambda: drop_in_answer(*hit, cached=True)),
+        "entry_write_us": best_of(repeat, lambda: entry_to_json(entry)),
+        "entry_read_us": best_of(repeat, lambda: entry_from_json(text)),
+        "entry_json_us": best_of(
+            repeat, lambda: json.loads(json.dumps(document, separators=(",", ":")))
+        ),
     }
     return {k: v / len(pages) * 1e6 for k, v in figures.items()}
 
@@ -201,6 +212,9 @@ ROWS = [
     ("drop_in_cached_us", "drop-in API, a cached fetch"),
     ("rich_hit_us", "rich API, a cache hit's answer from the rows"),
     ("drop_in_hit_us", "drop-in API, a cache hit's response from the rows"),
+    ("entry_write_us", "a shared entry of the answer written (entry_to_json)"),
+    ("entry_read_us", "the entry read back, every field checked (entry_from_json)"),
+    ("entry_json_us", "  of which the json module (dumps and loads)"),
 ]
 
 
@@ -232,29 +246,14 @@ def main() -> None:
         _child(args.repeat)
         return
     root = Path(__file__).resolve().parent.parent
-    sources: dict[str, Path] = {"this checkout": root}
-    worktrees = []
-    try:
-        for commit in args.commit:
-            where = Path(tempfile.mkdtemp(prefix="acm-cpu-"))
-            subprocess.run(  # noqa: S603 - git, fixed arguments
-                ["git", "-C", str(root), "worktree", "add", "--detach", str(where), commit],  # noqa: S607
-                check=True,
-                capture_output=True,
-            )
-            worktrees.append(where)
-            sources[commit] = where
+    sys.path.insert(0, str(root))
+    from benchmarks._checkouts import checkouts  # noqa: PLC0415 - not in a child
+
+    with checkouts(root, args.commit) as sources:
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in sources}
         for _ in range(args.rounds):
             for name, source in sources.items():
                 runs[name].append(_run(source, args.repeat))
-    finally:
-        for where in worktrees:
-            subprocess.run(  # noqa: S603 - git, fixed arguments
-                ["git", "-C", str(root), "worktree", "remove", "--force", str(where)],  # noqa: S607
-                check=False,
-                capture_output=True,
-            )
     print(
         f"CPU per page: {QUEUES} queues grouped by QUEUE+CHANNEL, 40 pages of 100 rows, "
         f"{len(METRICS)} metrics; best of {args.repeat}, {args.rounds} runs alternated, "

@@ -7,7 +7,8 @@ Issue 23's workloads, against the fake in a process of its own (no quota, no lat
 
 Each measurement runs in a fresh process (tracemalloc on, the fake's memory not in it)
 and reports what stays allocated after the call, with the answer (and the client, its
-cache included) alive: `held`, and the call's `peak`. Contenders:
+cache included) alive: `held`, and the call's `peak`, both counted from after a warm-up
+call of one queue (so that the client's botocore models are not in them). Contenders:
 
 * **raw pages**: a plain aiobotocore loop over 100-queue batches and their pages,
   keeping every response (real time only);
@@ -19,7 +20,7 @@ cache included) alive: `held`, and the call's `peak`. Contenders:
 ``--commit SHA`` (repeatable) measures other commits too, in the same run: each is
 checked out in a temporary worktree and imported from there.
 
-Run: python -m benchmarks.memory [--commit 3829173] [--skip-v2]
+Run: python -m benchmarks.memory [--commit 64c5b5e] [--skip-v2] [--table]
 """
 
 from __future__ import annotations
@@ -221,28 +222,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commit", action="append", default=[], help="also measure this commit")
     parser.add_argument("--skip-v2", action="store_true")
+    parser.add_argument(
+        "--table", action="store_true", help="print the last run's table again (results/)"
+    )
     parser.add_argument("--child", nargs=4, metavar=("KIND", "ENDPOINT", "INSTANCE", "QUEUES"))
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
         return
+    if args.table:
+        saved = json.loads((Path(__file__).parent / "results" / "memory.json").read_text())
+        _table(saved, [k for k in KINDS if k in saved["this checkout"]])
+        return
     sys.path.insert(0, str(ROOT))
+    from benchmarks._checkouts import checkouts  # noqa: PLC0415
     from benchmarks.compare import fake_service  # noqa: PLC0415
 
-    sources: dict[str, Path] = {"this checkout": ROOT}
-    worktrees: list[Path] = []
-    for commit in args.commit:
-        where = Path(tempfile.mkdtemp(prefix="acm-memory-"))
-        subprocess.run(  # noqa: S603 - git, fixed arguments
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],  # noqa: S607
-            check=True,
-            capture_output=True,
-        )
-        worktrees.append(where)
-        sources[commit] = where
     kinds = [k for k in KINDS if not (args.skip_v2 and k.startswith("v2"))]
-    results: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in sources}
-    try:
+    with checkouts(ROOT, args.commit) as sources:
+        results: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in sources}
         with fake_service([QUEUES], quotas=False) as service:
             instance_id, queues = service["instances"][str(QUEUES)]
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -255,13 +253,13 @@ def main() -> None:
                         )
             finally:
                 Path(handle.name).unlink()
-    finally:
-        for where in worktrees:
-            subprocess.run(  # noqa: S603 - git, fixed arguments
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)],  # noqa: S607
-                check=False,
-                capture_output=True,
-            )
+    out = Path(__file__).parent / "results" / "memory.json"
+    out.write_text(json.dumps(results, indent=2))
+    _table(results, kinds)
+
+
+def _table(results: dict[str, dict[str, dict[str, Any]]], kinds: list[str]) -> None:
+    sources = list(results)
     raw = results["this checkout"]["raw"]
     print(
         f"Memory held after the call (tracemalloc), {QUEUES} queues by QUEUE and CHANNEL, "
@@ -270,22 +268,24 @@ def main() -> None:
     print(
         "| what | "
         + " | ".join(f"held ({n})" for n in sources)
-        + " | vs raw pages | peak | Redis entry |"
+        + " | vs raw pages | peak | "
+        + " | ".join(f"Redis entry ({n})" for n in sources)
+        + " |"
     )
-    print("|---|" + "---|" * len(sources) + "---|---|---|")
+    print("|---|" + "---|" * (2 * len(sources) + 2))
     for kind in kinds:
         cells = [_mb(results[name][kind]["held"]) for name in sources]
         mine = results["this checkout"][kind]
         ratio = f"{mine['held'] / raw['held']:.2f}x" if not kind.startswith("v2") else "-"
-        entry = mine.get("entry")
+        entries = [_mb(results[name][kind].get("entry")) for name in sources]
         print(
             f"| {KINDS[kind]} ({mine['rows']} rows) | "
             + " | ".join(cells)
-            + f" | {ratio} | {_mb(mine['peak'])} | {_mb(entry)} |"
+            + f" | {ratio} | {_mb(mine['peak'])} | "
+            + " | ".join(entries)
+            + " |"
         )
     print(f"JSON of the raw pages: {_mb(raw['raw_json'])}")
-    out = Path(__file__).parent / "results" / "memory.json"
-    out.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
