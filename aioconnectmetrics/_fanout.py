@@ -328,7 +328,9 @@ class FanOut:
 
         chain = self._chain(bounded, request)
         for batch in plan_batches(request):
-            async for page in chain.pages(batch, batch_params(request, batch, request.metrics)):
+            params = batch_params(request, batch, request.metrics)
+            # Pages go to the rich face as they come; nothing keeps them for the drop-in.
+            async for page in chain.pages(batch, params, origins="none"):
                 self._counts["pages"] += 1
                 self._counts["restarts"] += page.restarted
                 yield batch, page

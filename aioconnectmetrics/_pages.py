@@ -113,15 +113,18 @@ class PageChain:
             clock=clock,
         )
 
-    async def pages(self, batch: Batch, params: Mapping[str, Any]) -> AsyncIterator[RawPage]:
+    async def pages(
+        self, batch: Batch, params: Mapping[str, Any], *, origins: Origins | None = None
+    ) -> AsyncIterator[RawPage]:
         """Yield one batch's pages as they come.
 
         A page that starts the chain again is marked ``restarted``: the rows of this
-        batch yielded before it are void.
+        batch yielded before it are void. Rows keep `origins` (default: the context's,
+        `keeping`).
         """
         restarts, restarted = 0, False
         strings: dict[str, str] = {}  # one object per ID, ARN and channel of the batch
-        origins = _ORIGINS.get()
+        origins = origins or _ORIGINS.get()
         while True:
             response = await self.call(self.operation, params)
             snapshot = _utc(response.get("DataSnapshotTime"))

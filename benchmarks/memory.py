@@ -11,7 +11,7 @@ cache included) alive: `held`, and the call's `peak`, both counted from after a 
 call of one queue (so that the client's botocore models are not in them). Contenders:
 
 * **raw pages**: a plain aiobotocore loop over 100-queue batches and their pages,
-  keeping every response (real time only);
+  keeping every response (for V2, over 3-day windows too, as the API allows);
 * **rich API**, cache off and on; **drop-in API** (``get_current_metric_data``), cache
   off and on;
 * **Redis entry**: the bytes of the cache entry as a shared backend stores it
@@ -46,6 +46,7 @@ KINDS = {
     "rich-on": "rich API, cache on",
     "dropin-off": "drop-in API, cache off",
     "dropin-on": "drop-in API, cache on",
+    "v2-raw": "V2 raw botocore pages, kept by a plain loop",
     "v2-rich-off": "V2 rich API, cache off",
     "v2-rich-on": "V2 rich API, cache on",
 }
@@ -84,6 +85,10 @@ async def _measure(
     raw_json = 0
     marks: dict[str, int] = {}
 
+    def v2_range() -> tuple[datetime, datetime]:
+        end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        return end - timedelta(days=7), end
+
     def mark_baseline() -> None:
         # After a warm-up call of one queue: the client, its botocore models and
         # everything a first call loads are in the baseline, so `held` is the answer's.
@@ -91,33 +96,55 @@ async def _measure(
         marks["baseline"] = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
 
-    if kind == "raw":
+    if kind in ("raw", "v2-raw"):
         session = get_session()
         async with session.create_client(
             "connect", region_name="us-east-1", endpoint_url=endpoint, **keys
         ) as client:
+            arn = (await client.describe_instance(InstanceId=instance_id))["Instance"]["Arn"]
+
+            async def follow(call: Any, params: dict[str, Any], out: list[Any]) -> None:
+                while True:
+                    page = await call(**params)
+                    out.append(page)
+                    token = page.get("NextToken")
+                    if not token:
+                        return
+                    params["NextToken"] = token
 
             async def pages(ids: list[str]) -> list[dict[str, Any]]:
-                out = []
+                out: list[Any] = []
                 for start in range(0, len(ids), 100):
-                    params: dict[str, Any] = {
-                        "InstanceId": instance_id,
-                        "Filters": {"Queues": ids[start : start + 100], "Channels": CHANNELS},
-                        "Groupings": ["QUEUE", "CHANNEL"],
-                        "CurrentMetrics": wire_metrics,
-                    }
-                    while True:
-                        page = await client.get_current_metric_data(**params)
-                        out.append(page)
-                        token = page.get("NextToken")
-                        if not token:
-                            break
-                        params["NextToken"] = token
+                    batch = ids[start : start + 100]
+                    if kind == "raw":
+                        params: dict[str, Any] = {
+                            "InstanceId": instance_id,
+                            "Filters": {"Queues": batch, "Channels": CHANNELS},
+                            "Groupings": ["QUEUE", "CHANNEL"],
+                            "CurrentMetrics": wire_metrics,
+                        }
+                        await follow(client.get_current_metric_data, params, out)
+                        continue
+                    # GetMetricDataV2 spans at most 3 days a call: windows of whole hours.
+                    start_time, end_time = v2_range()
+                    step = timedelta(days=3) - timedelta(hours=1)
+                    while start_time < end_time:
+                        params = {
+                            "ResourceArn": arn,
+                            "StartTime": start_time,
+                            "EndTime": min(start_time + step, end_time),
+                            "Interval": {"IntervalPeriod": "HOUR"},
+                            "Filters": [{"FilterKey": "QUEUE", "FilterValues": batch}],
+                            "Groupings": ["QUEUE"],
+                            "Metrics": [{"Name": m} for m in V2_METRICS],
+                        }
+                        await follow(client.get_metric_data_v2, params, out)
+                        start_time += step
                 return out
 
             await pages(queues[:1])
             mark_baseline()
-            kept = await pages(queues)
+            kept = await pages(queues[:V2_QUEUES] if kind == "v2-raw" else queues)
             gc.collect()
             held, peak = tracemalloc.get_traced_memory()
             rows = sum(len(p["MetricResults"]) for p in kept)
@@ -143,10 +170,10 @@ async def _measure(
 
         async def call(ids: list[str]) -> tuple[Any, int]:
             if kind.startswith("v2"):
-                end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+                start, end = v2_range()
                 v2 = await cm.get_historical_metrics_v2(
                     V2_METRICS,
-                    start=end - timedelta(days=7),
+                    start=start,
                     end=end,
                     interval="HOUR",
                     queues=ids,
@@ -276,7 +303,8 @@ def _table(results: dict[str, dict[str, dict[str, Any]]], kinds: list[str]) -> N
     for kind in kinds:
         cells = [_mb(results[name][kind]["held"]) for name in sources]
         mine = results["this checkout"][kind]
-        ratio = f"{mine['held'] / raw['held']:.2f}x" if not kind.startswith("v2") else "-"
+        base = results["this checkout"]["v2-raw" if kind.startswith("v2") else "raw"]
+        ratio = f"{mine['held'] / base['held']:.2f}x"
         entries = [_mb(results[name][kind].get("entry")) for name in sources]
         print(
             f"| {KINDS[kind]} ({mine['rows']} rows) | "
@@ -285,7 +313,11 @@ def _table(results: dict[str, dict[str, dict[str, Any]]], kinds: list[str]) -> N
             + " | ".join(entries)
             + " |"
         )
-    print(f"JSON of the raw pages: {_mb(raw['raw_json'])}")
+    v2_raw = results["this checkout"].get("v2-raw")
+    print(
+        f"JSON of the raw pages: {_mb(raw['raw_json'])}"
+        + (f"; of the V2 raw pages: {_mb(v2_raw['raw_json'])}" if v2_raw else "")
+    )
 
 
 if __name__ == "__main__":

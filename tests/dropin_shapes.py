@@ -1,11 +1,13 @@
 """The drop-in API's responses over the suite's request shapes, serialised: a golden file.
 
 ``python -m tests.dropin_shapes --write`` records their lengths and SHA-256 in
-``tests/data/dropin_golden.json`` (it was run at 64c5b5e, before answers were kept
-compact: the service's row dicts passed through); ``tests/test_dropin_golden.py`` asks
-the same questions of today's code and compares the JSON, byte for byte.
-What varies from run to run of the same code (the instance's ID, moto's request IDs) is
-replaced by placeholders first.
+``tests/data/dropin_golden.json``. The file was written by the package as it was before
+answers were kept compact (64c5b5e: the service's row dicts passed through), this
+script run against it: ``PYTHONPATH=<a worktree of 64c5b5e> python
+tests/dropin_shapes.py --write`` from outside the repository.
+``tests/test_dropin_golden.py`` asks the same questions of today's code and compares
+the JSON, byte for byte. What varies from run to run of the same code (the instance's
+ID, moto's request IDs) is replaced by placeholders first.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ AGENTS = [
     {"Name": "CONTACTS_IN_QUEUE", "Unit": COUNT},
 ]
 AGENT_ONLY = AGENTS[:2]
+V2 = [
+    {"Name": "CONTACTS_HANDLED"},
+    {"Name": "AVG_HANDLE_TIME"},
+    {"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "LTE", "ThresholdValue": 30}]},
+]
 HISTORICAL = [
     {"Name": "CONTACTS_HANDLED", "Unit": COUNT, "Statistic": "SUM"},
     {"Name": "HANDLE_TIME", "Unit": "SECONDS", "Statistic": "AVG"},
@@ -154,6 +161,37 @@ def shapes(queues: list[str], profiles: list[str]) -> dict[str, tuple[str, dict[
             historical,
             {"Filters": {"Queues": queues}, "HistoricalMetrics": HISTORICAL} | window,
         ),
+        "v2 by queue, hours, 2 calls": (
+            "get_metric_data_v2",
+            {
+                "StartTime": END - timedelta(hours=3),
+                "EndTime": END,
+                "Interval": {"IntervalPeriod": "HOUR"},
+                "Filters": [{"FilterKey": "QUEUE", "FilterValues": some}],
+                "Groupings": ["QUEUE"],
+                "Metrics": V2,
+            },
+        ),
+        "v2 by queue and channel, small pages": (
+            "get_metric_data_v2",
+            {
+                "StartTime": END - timedelta(hours=2),
+                "EndTime": END,
+                "Filters": [{"FilterKey": "QUEUE", "FilterValues": queues[:20]}],
+                "Groupings": ["QUEUE", "CHANNEL"],
+                "Metrics": V2,
+                "MaxResults": 9,
+            },
+        ),
+        "v2 over 3 calls, combined": (
+            "get_metric_data_v2",
+            {
+                "StartTime": END - timedelta(hours=2),
+                "EndTime": END,
+                "Filters": [{"FilterKey": "QUEUE", "FilterValues": queues}],
+                "Metrics": V2,
+            },
+        ),
         "historical by channel, one batch": (
             historical,
             {
@@ -189,6 +227,8 @@ async def _answers(
     fake: FakeConnect, instance_id: str, queues: list[str], profiles: list[str]
 ) -> dict[str, str]:
     out: dict[str, str] = {}
+    async with fake.client() as raw:
+        arn = (await raw.describe_instance(InstanceId=instance_id))["Instance"]["Arn"]
     for cached in (False, True):
         cm = fake.metrics_client(
             instance_id, limiter=_unlimited(), cache=CachePolicy() if cached else None
@@ -196,7 +236,8 @@ async def _answers(
         async with cm:
             for name, (operation, kwargs) in shapes(queues, profiles).items():
                 call: Callable[..., Any] = getattr(cm.boto, operation)
-                response = dict(await call(InstanceId=instance_id, **kwargs))
+                where = {"ResourceArn": arn} if "v2" in operation else {"InstanceId": instance_id}
+                response = dict(await call(**where, **kwargs))
                 metadata = response["ResponseMetadata"]
                 response["ResponseMetadata"] = metadata | {
                     "RequestId": "<id>" if metadata["RequestId"] else "",

@@ -94,6 +94,22 @@ async def test_an_uncached_rich_answer_weighs_as_little(
     assert _weight(result) / len(result.rows) < 700, _weight(result) / len(result.rows)
 
 
+async def test_pages_streamed_keep_nothing_for_the_drop_in(
+    fake: FakeConnect, instance_id: str
+) -> None:
+    queues = fake.add_queues(instance_id, 30)
+    async with fake.metrics_client(instance_id, limiter=unlimited()) as cm:
+        rows = [
+            row
+            async for page in cm.iter_current_pages(
+                METRICS, queues=queues, channels=CHANNELS, groupings=["QUEUE", "CHANNEL"]
+            )
+            for row in page.rows
+        ]
+    assert len(rows) > 30
+    assert {row._row.origin for row in rows} == {None}
+
+
 async def test_a_cached_v2_answer_shares_its_dimensions_and_intervals(
     fake: FakeConnect, instance_id: str
 ) -> None:
