@@ -3,7 +3,9 @@
 Issue 23's workloads, against the fake in a process of its own (no quota, no latency):
 
 * real time: 5,000 queues grouped by QUEUE and CHANNEL, four metrics;
-* GetMetricDataV2: 250 queues, 7 days by the hour, four metrics.
+* GetMetricDataV2: 250 queues, 7 days by the hour, four metrics;
+* agents: every logged-in agent of the 5,000 queues (``get_agents``, and
+  ``get_current_user_data`` as the drop-in; not cached).
 
 Each measurement runs in a fresh process (tracemalloc on, the fake's memory not in it)
 and reports what stays allocated after the call, with the answer (and the client, its
@@ -20,7 +22,7 @@ call of one queue (so that the client's botocore models are not in them). Conten
 ``--commit SHA`` (repeatable) measures other commits too, in the same run: each is
 checked out in a temporary worktree and imported from there.
 
-Run: python -m benchmarks.memory [--commit 64c5b5e] [--skip-v2] [--table]
+Run: python -m benchmarks.memory [--commit 64c5b5e] [--skip-v2] [--only KIND] [--table]
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ KINDS = {
     "rich-on": "rich API, cache on",
     "dropin-off": "drop-in API, cache off",
     "dropin-on": "drop-in API, cache on",
+    "agents-raw": "agents: raw botocore pages, kept by a plain loop",
+    "agents-rich": "agents: rich API (get_agents)",
+    "agents-dropin": "agents: drop-in API (get_current_user_data)",
     "v2-raw": "V2 raw botocore pages, kept by a plain loop",
     "v2-rich-off": "V2 rich API, cache off",
     "v2-rich-on": "V2 rich API, cache on",
@@ -96,7 +101,7 @@ async def _measure(
         marks["baseline"] = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
 
-    if kind in ("raw", "v2-raw"):
+    if kind in ("raw", "v2-raw", "agents-raw"):
         session = get_session()
         async with session.create_client(
             "connect", region_name="us-east-1", endpoint_url=endpoint, **keys
@@ -116,8 +121,13 @@ async def _measure(
                 out: list[Any] = []
                 for start in range(0, len(ids), 100):
                     batch = ids[start : start + 100]
+                    params: dict[str, Any]
+                    if kind == "agents-raw":  # `ids` are routing profiles here
+                        params = {"InstanceId": instance_id, "Filters": {"RoutingProfiles": batch}}
+                        await follow(client.get_current_user_data, params, out)
+                        continue
                     if kind == "raw":
-                        params: dict[str, Any] = {
+                        params = {
                             "InstanceId": instance_id,
                             "Filters": {"Queues": batch, "Channels": CHANNELS},
                             "Groupings": ["QUEUE", "CHANNEL"],
@@ -142,12 +152,22 @@ async def _measure(
                         start_time += step
                 return out
 
-            await pages(queues[:1])
+            ids = queues[:V2_QUEUES] if kind == "v2-raw" else queues
+            if kind == "agents-raw":
+                ids = []
+                listing: dict[str, Any] = {"InstanceId": instance_id}
+                while True:
+                    found = await client.list_routing_profiles(**listing)
+                    ids += [p["Id"] for p in found["RoutingProfileSummaryList"]]
+                    if not found.get("NextToken"):
+                        break
+                    listing["NextToken"] = found["NextToken"]
+            await pages(ids[:1])
             mark_baseline()
-            kept = await pages(queues[:V2_QUEUES] if kind == "v2-raw" else queues)
+            kept = await pages(ids)
             gc.collect()
             held, peak = tracemalloc.get_traced_memory()
-            rows = sum(len(p["MetricResults"]) for p in kept)
+            rows = sum(len(p.get("MetricResults", p.get("UserDataList", []))) for p in kept)
             raw_json = len(json.dumps(kept, default=str).encode())
         return {
             "held": held - marks["baseline"],
@@ -180,6 +200,14 @@ async def _measure(
                     groupings=["QUEUE"],
                 )
                 return v2, len(v2.rows)
+            if kind == "agents-rich":
+                agents = await cm.get_agents(queues=ids)
+                return agents, len(agents.agents)
+            if kind == "agents-dropin":
+                listed = await cm.boto.get_current_user_data(
+                    InstanceId=instance_id, Filters={"Queues": ids}
+                )
+                return listed, len(listed["UserDataList"])
             if kind.startswith("rich"):
                 result = await cm.get_current_metrics(
                     METRICS, queues=ids, channels=CHANNELS, groupings=["QUEUE", "CHANNEL"]
@@ -250,6 +278,9 @@ def main() -> None:
     parser.add_argument("--commit", action="append", default=[], help="also measure this commit")
     parser.add_argument("--skip-v2", action="store_true")
     parser.add_argument(
+        "--only", action="append", choices=list(KINDS), help="measure only this contender"
+    )
+    parser.add_argument(
         "--table", action="store_true", help="print the last run's table again (results/)"
     )
     parser.add_argument("--child", nargs=4, metavar=("KIND", "ENDPOINT", "INSTANCE", "QUEUES"))
@@ -266,6 +297,8 @@ def main() -> None:
     from benchmarks.compare import fake_service  # noqa: PLC0415
 
     kinds = [k for k in KINDS if not (args.skip_v2 and k.startswith("v2"))]
+    if args.only:
+        kinds = [k for k in kinds if k in args.only]
     with checkouts(ROOT, args.commit) as sources:
         results: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in sources}
         with fake_service([QUEUES], quotas=False) as service:
@@ -287,10 +320,11 @@ def main() -> None:
 
 def _table(results: dict[str, dict[str, dict[str, Any]]], kinds: list[str]) -> None:
     sources = list(results)
-    raw = results["this checkout"]["raw"]
+    raw = results["this checkout"].get("raw")
     print(
         f"Memory held after the call (tracemalloc), {QUEUES} queues by QUEUE and CHANNEL, "
-        f"{len(METRICS)} metrics ({raw['rows']} rows); V2: {V2_QUEUES} queues, 7 days by hour"
+        f"{len(METRICS)} metrics; V2: {V2_QUEUES} queues, 7 days by hour; agents: of every "
+        "queue (rows: rows, or agents)"
     )
     print(
         "| what | "
@@ -303,8 +337,9 @@ def _table(results: dict[str, dict[str, dict[str, Any]]], kinds: list[str]) -> N
     for kind in kinds:
         cells = [_mb(results[name][kind]["held"]) for name in sources]
         mine = results["this checkout"][kind]
-        base = results["this checkout"]["v2-raw" if kind.startswith("v2") else "raw"]
-        ratio = f"{mine['held'] / base['held']:.2f}x"
+        family = kind.split("-")[0] if kind.startswith(("v2", "agents")) else ""
+        base = results["this checkout"].get(f"{family}-raw" if family else "raw")
+        ratio = f"{mine['held'] / base['held']:.2f}x" if base else "-"
         entries = [_mb(results[name][kind].get("entry")) for name in sources]
         print(
             f"| {KINDS[kind]} ({mine['rows']} rows) | "
@@ -314,10 +349,13 @@ def _table(results: dict[str, dict[str, dict[str, Any]]], kinds: list[str]) -> N
             + " |"
         )
     v2_raw = results["this checkout"].get("v2-raw")
-    print(
-        f"JSON of the raw pages: {_mb(raw['raw_json'])}"
-        + (f"; of the V2 raw pages: {_mb(v2_raw['raw_json'])}" if v2_raw else "")
-    )
+    jsons = [
+        f"{what}: {_mb(found['raw_json'])}"
+        for what, found in (("raw pages", raw), ("V2 raw pages", v2_raw))
+        if found
+    ]
+    if jsons:
+        print("JSON of the " + "; of the ".join(jsons))
 
 
 if __name__ == "__main__":
