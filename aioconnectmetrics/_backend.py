@@ -190,9 +190,16 @@ def _arn_of(value: object, part_id: str | None, prefixes: list[str]) -> str | No
     return _text(value)
 
 
+def _names(value: object) -> tuple[str, ...]:
+    found = _list(value)
+    if not all(isinstance(v, str) for v in found):
+        raise _CorruptEntryError(value)
+    return tuple(found)
+
+
 def _layout(stored: object) -> Layout:
     keys, metrics = _list(stored, 2)
-    names = tuple(_text(k) or "" for k in _list(keys))
+    names = _names(keys)
     found = tuple(_mapping(m) for m in _list(metrics, len(names)))
     return Layout(names, found, any(isinstance(v, dict) for m in found for v in m.values()))
 
@@ -209,19 +216,13 @@ class _Tables:
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> _Tables:
-        def strings(value: object) -> tuple[str, ...]:
-            found = _list(value)
-            if not all(isinstance(v, str) for v in found):
-                raise _CorruptEntryError(value)
-            return tuple(found)
-
         def pair(value: object) -> tuple[float, float]:
             low, high = (_number(x) for x in _list(value, 2))
             return (low, high)
 
         return cls(
-            [strings(m) for m in _list(document["metrics"])],
-            list(strings(document["prefixes"])),
+            [_names(m) for m in _list(document["metrics"])],
+            list(_names(document["prefixes"])),
             [_layout(x) for x in _list(document["layouts"])],
             [MappingProxyType(_strings(d)) for d in _list(document["dims"])],
             [pair(i) for i in _list(document["intervals"])],

@@ -148,6 +148,8 @@ CORRUPT = [
     json.dumps({**json.loads(VALID), "rows": [["q1", None, None, 9, None, 0, [1, 2]]]}),
     # An ARN prefix without the ID it is the prefix of.
     json.dumps({**json.loads(VALID), "rows": [[None, None, None, 0, None, 0, [1, 2]]]}),
+    # A layout whose metric keys are not all strings.
+    json.dumps({**json.loads(VALID), "layouts": [[[None, "OLDEST_CONTACT_AGE"], [{}, {}]]]}),
     # Values that do not match their metric keys.
     json.dumps({**json.loads(VALID), "rows": [["q1", None, None, None, None, 0, [1]]]}),
     json.dumps({**json.loads(VALID), "batches": True}),
