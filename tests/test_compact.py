@@ -53,7 +53,7 @@ CHANNELS = ["VOICE", "CHAT", "TASK"]
 METRICS = ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_AVAILABLE", "AGENTS_ONLINE"]
 
 
-async def test_a_cached_real_time_answer_weighs_under_650_bytes_a_row(
+async def test_a_cached_real_time_answer_weighs_under_700_bytes_a_row(
     fake: FakeConnect, instance_id: str
 ) -> None:
     queues = fake.add_queues(instance_id, 300)
@@ -69,11 +69,13 @@ async def test_a_cached_real_time_answer_weighs_under_650_bytes_a_row(
     assert len(rows) == len(result.rows) > 500
     # Every grouped row of the fake's fits its page's layout: none keeps a dict.
     assert all(isinstance(row.origin, Layout) for row in rows)
-    # About 620 bytes: the row, its key, values and their floats; IDs and ARNs shared.
+    # About 610 bytes on CPython 3.11 (a little more on 3.10, whose dicts are larger):
+    # the row, its key, values and their floats; IDs, ARNs and metric keys shared.
     per_row = _weight(rows) / len(rows)
-    assert per_row < 650, per_row
-    # The rich result's row objects on top: still under 700 bytes a row.
-    assert _weight(result) / len(rows) < 700, _weight(result) / len(rows)
+    assert per_row < 700, per_row
+    # The rich result's row objects on top (about 680 bytes): under issue 23's 0.25x of
+    # the raw pages, 760 bytes a row.
+    assert _weight(result) / len(rows) < 760, _weight(result) / len(rows)
     # A shared backend's entry: under 100 bytes of JSON a row (the raw pages' JSON is
     # some 550).
     assert len(entry_to_json(backend.last).encode()) / len(rows) < 100
@@ -91,7 +93,7 @@ async def test_an_uncached_rich_answer_weighs_as_little(
     assert all(row._row.origin is None for row in result.rows)
     # Every row's values keyed by the same string objects, not strings of its own.
     assert len({id(key) for row in result.rows for key in row}) == len(METRICS)
-    assert _weight(result) / len(result.rows) < 700, _weight(result) / len(result.rows)
+    assert _weight(result) / len(result.rows) < 760, _weight(result) / len(result.rows)
 
 
 async def test_pages_streamed_keep_nothing_for_the_drop_in(
